@@ -1,0 +1,3 @@
+from nnsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""The main window: panel list on the left, the active panel in the centre, menus and status bar.
+
+Panels are created when first selected and kept (paused) when another one is shown; closing the
+window shuts every panel's worker thread down. Geometry and the last panel are kept in QSettings.
+The numba kernels are warmed in a background thread at start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (QApplication, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QSplitter, QStackedWidget, QWidget)
+
+import nnsim
+from nnsim.panels import PANELS, panel_class
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+class _Warmup(QObject):
+    """Compiles the engine's kernels in a Python thread; reports back through a queued signal."""
+
+    finished = Signal(float, str)
+
+    def start(self):
+        threading.Thread(target=self._run, name="nnsim-jit-warmup", daemon=True).start()
+
+    def _run(self):
+        t0 = time.perf_counter()
+        error = ""
+        try:
+            from nnsim.engine.warmup import warm_all
+
+            warm_all()
+        except Exception as exc:  # noqa: BLE001 - shown in the status bar; the panels still work
+            error = f"{type(exc).__name__}: {exc}"
+        self.finished.emit(time.perf_counter() - t0, error)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, warm: bool = True):
+        super().__init__()
+        self.setWindowTitle("nnsim — neural-network teaching simulator")
+        self.settings = settings or QSettings()
+        self.panels: dict[str, QWidget] = {}
+
+        self.panel_list = QListWidget()
+        self.panel_list.setMaximumWidth(220)
+        self.panel_list.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")
+        for key, title, _target in PANELS:
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.panel_list.addItem(item)
+        self.stack = QStackedWidget()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.panel_list)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([180, 1300])
+        self.setCentralWidget(split)
+
+        self.steps_label = QLabel("steps: 0")
+        self.rate_label = QLabel("")
+        self.engine_label = QLabel("preparing engine…")
+        for w in (self.steps_label, self.rate_label):
+            w.setMinimumWidth(140)
+            self.statusBar().addPermanentWidget(w)
+        self.statusBar().addPermanentWidget(self.engine_label)
+        self._build_menus()
+
+        self.panel_list.currentItemChanged.connect(self._on_panel_selected)
+        self._restore_settings()
+
+        self.warmup = _Warmup(self)
+        self.warmup.finished.connect(self._on_warmed)
+        if warm:
+            self.warmup.start()
+        else:
+            self.engine_label.setText("")
+
+    # ---- menus
+    def _build_menus(self):
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open data…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._on_open_data)
+        file_menu.addAction(self.open_action)
+        self.export_action = QAction("&Export figure…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self._on_export)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.fullscreen_action = QAction("&Full screen", self, shortcut=QKeySequence(Qt.Key.Key_F11), checkable=True)
+        self.fullscreen_action.toggled.connect(self._on_fullscreen)
+        view_menu.addAction(self.fullscreen_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About nnsim", self)
+        about.triggered.connect(self._on_about)
+        help_menu.addAction(about)
+
+    # ---- panels
+    def current_panel(self):
+        w = self.stack.currentWidget()
+        return w if w is not None and w in self.panels.values() else None
+
+    def show_panel(self, key: str):
+        for i in range(self.panel_list.count()):
+            if self.panel_list.item(i).data(Qt.ItemDataRole.UserRole) == key:
+                self.panel_list.setCurrentRow(i)
+                return self.panels.get(key)
+        raise KeyError(key)
+
+    def _on_panel_selected(self, item, _previous):
+        if item is None:
+            return
+        key = item.data(Qt.ItemDataRole.UserRole)
+        old = self.current_panel()
+        if old is not None:
+            old.runner.pause()
+        if key not in self.panels:
+            try:
+                panel = panel_class(key)()
+            except Exception as exc:  # noqa: BLE001
+                QMessageBox.critical(self, "Could not open panel", f"{key}: {type(exc).__name__}: {exc}")
+                return
+            panel.stats_changed.connect(lambda steps, rate, p=panel: self._on_stats(p, steps, rate))
+            self.panels[key] = panel
+            self.stack.addWidget(panel)
+        self.stack.setCurrentWidget(self.panels[key])
+        self.settings.setValue("last_panel", key)
+
+    def _on_stats(self, panel, steps: int, rate: float):
+        if panel is not self.current_panel():
+            return
+        self.steps_label.setText(f"steps: {steps:,}")
+        self.rate_label.setText(f"{rate:,.0f} steps/s" if rate > 0 else "paused")
+
+    def _on_warmed(self, seconds: float, error: str):
+        if error:
+            self.engine_label.setText("engine warm-up failed (see Help)")
+            self.engine_label.setToolTip(error)
+        else:
+            self.engine_label.setText(f"engine ready ({seconds:.1f} s)")
+
+    # ---- actions
+    def _on_open_data(self):
+        panel = self.current_panel()
+        if panel is None or not hasattr(panel, "open_data"):
+            QMessageBox.information(self, "Open data", "This panel does not read data files.")
+            return
+        panel._on_open_clicked()
+
+    def _on_export(self):
+        panel = self.current_panel()
+        if panel is None:
+            return
+        from nnsim.widgets.export_dialog import ExportDialog
+
+        ExportDialog(panel, self).open()
+
+    def _on_fullscreen(self, on: bool):
+        self.showFullScreen() if on else self.showNormal()
+
+    def _on_about(self):
+        QMessageBox.about(
+            self, "About nnsim",
+            f"<h3>nnsim {nnsim.__version__}</h3><p>A neural-network teaching simulator: step through "
+            "training one update at a time, watch what changes and export every figure with its data "
+            "and parameters.</p><p>Engine kernels: numba; plots: pyqtgraph; GUI: Qt for Python.</p>")
+
+    # ---- settings and shutdown
+    def _restore_settings(self):
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 900)
+        last = self.settings.value("last_panel", PANELS[0][0])
+        try:
+            self.show_panel(str(last))
+        except KeyError:
+            self.show_panel(PANELS[0][0])
+
+    def shutdown(self):
+        for panel in self.panels.values():
+            panel.shutdown()
+
+    def closeEvent(self, event):  # noqa: N802
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [])
+    app.setApplicationName("nnsim")
+    app.setOrganizationName("nnsim")
+    app.setApplicationVersion(nnsim.__version__)
+    icon = RESOURCES / "nnsim.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    # numba's cache must be configured before numba is imported (see nnsim.engine._jit)
+    from nnsim.engine._jit import configure_cache_dir
+
+    configure_cache_dir(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
+    return app
+
+
+def run(panel: str | None = None, report_shown: bool = False) -> int:
+    app = make_app()
+    window = MainWindow()
+    if panel:
+        window.show_panel(panel)
+    window.show()
+    if report_shown:
+        # used by benchmarks/startup.py: print the wall-clock time the window was shown, then quit
+        QTimer.singleShot(0, lambda: (print(f"nnsim-shown {time.time():.6f}", flush=True), window.close()))
+    app.aboutToQuit.connect(window.shutdown)
+    return app.exec()

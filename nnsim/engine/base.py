@@ -1,0 +1,219 @@
+"""The contract between the engine and everything above it.
+
+Every simulation declares its knobs once, in a frozen :class:`Params` dataclass whose fields carry
+their metadata (label, range, unit, help text with the formula, live or structural). The GUI's forms,
+tooltips, presets and saved experiments are all derived from that declaration.
+
+A simulation follows :class:`Simulation`: ``__init__`` stores parameters only; every piece of state,
+the random generator included, is built in ``reset(seed)``; ``step(n)`` equals ``n`` calls of
+``step(1)`` bit for bit; ``snapshot()`` returns copies the views may keep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+# Statuses a simulation can report. "running" is the only non-terminal one.
+RUNNING = "running"
+CONVERGED = "converged"
+NOT_CONVERGED = "not converged"
+DIVERGED = "diverged"
+
+
+def param(
+    default: Any,
+    *,
+    label: str,
+    help: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    unit: str = "",
+    choices: tuple | None = None,
+    live: bool = False,
+    step: float | None = None,
+    decimals: int | None = None,
+    log: bool = False,
+    hidden: bool = False,
+):
+    """Declare one parameter of a :class:`Params` dataclass with its metadata.
+
+    ``choices`` is a tuple of ``(value, text)`` pairs for a list of options. ``live`` parameters
+    (a learning rate, say) are applied to a running simulation without a reset; structural ones
+    (the data set, a layer size) need a reset. ``hidden`` keeps it out of the generated form.
+    """
+    meta = dict(label=label, help=help, lo=lo, hi=hi, unit=unit, choices=choices, live=live,
+                step=step, decimals=decimals, log=log, hidden=hidden)
+    return field(default=default, metadata={"nnsim": meta})
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    type: type
+    default: Any
+    label: str
+    help: str
+    lo: float | None
+    hi: float | None
+    unit: str
+    choices: tuple | None
+    live: bool
+    step: float | None
+    decimals: int | None
+    log: bool
+    hidden: bool
+
+
+class ParamError(ValueError):
+    """A parameter value out of its declared range or of the wrong kind; the message names it."""
+
+
+_TYPES = {"float": float, "int": int, "bool": bool, "str": str}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Base class of every parameter dataclass. Subclasses are ``@dataclass(frozen=True)``."""
+
+    @classmethod
+    def fields_info(cls) -> list[FieldInfo]:
+        out = []
+        for f in dataclasses.fields(cls):
+            meta = f.metadata.get("nnsim")
+            if meta is None:
+                continue
+            typ = f.type if isinstance(f.type, type) else _TYPES.get(str(f.type), object)
+            out.append(FieldInfo(name=f.name, type=typ, default=f.default, **meta))
+        return out
+
+    @classmethod
+    def info(cls, name: str) -> FieldInfo:
+        for fi in cls.fields_info():
+            if fi.name == name:
+                return fi
+        raise KeyError(name)
+
+    def validate(self) -> "Params":
+        """Raise :class:`ParamError` naming the first bad value; return ``self`` when all are fine."""
+        for fi in self.fields_info():
+            value = getattr(self, fi.name)
+            if fi.choices is not None:
+                allowed = [c[0] for c in fi.choices]
+                if value not in allowed:
+                    raise ParamError(f"{fi.label}: {value!r} is not one of {allowed}")
+                continue
+            if fi.type is bool:
+                if not isinstance(value, bool):
+                    raise ParamError(f"{fi.label}: expected true or false, got {value!r}")
+                continue
+            if fi.type in (int, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ParamError(f"{fi.label}: expected a number, got {value!r}")
+                if fi.type is int and int(value) != value:
+                    raise ParamError(f"{fi.label}: expected a whole number, got {value!r}")
+                if not math.isfinite(value):
+                    raise ParamError(f"{fi.label}: {value!r} is not a finite number")
+                if fi.lo is not None and value < fi.lo:
+                    raise ParamError(f"{fi.label}: {value} is below the minimum {fi.lo}")
+                if fi.hi is not None and value > fi.hi:
+                    raise ParamError(f"{fi.label}: {value} is above the maximum {fi.hi}")
+        return self
+
+    def replace(self, **changes) -> "Params":
+        """A validated copy with ``changes`` applied (ints given for float fields are converted)."""
+        fixed = {}
+        for name, value in changes.items():
+            fi = self.info(name)
+            if fi.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            fixed[name] = value
+        return dataclasses.replace(self, **fixed).validate()
+
+    def to_dict(self) -> dict:
+        return {fi.name: getattr(self, fi.name) for fi in self.fields_info()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Params":
+        """Build from a (possibly partial) mapping; unknown keys are an error, missing ones default."""
+        known = {fi.name for fi in cls.fields_info()}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ParamError(f"unknown parameter(s): {', '.join(unknown)}")
+        return cls().replace(**data)
+
+    def live_changes(self, other: "Params") -> tuple[list[str], list[str]]:
+        """Names of the fields that differ from ``other``, split into (live, structural)."""
+        live, structural = [], []
+        for fi in self.fields_info():
+            if getattr(self, fi.name) != getattr(other, fi.name):
+                (live if fi.live else structural).append(fi.name)
+        return live, structural
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the views draw, copied out of the simulation. Subclasses add their arrays."""
+
+    step_count: int
+    status: str = RUNNING
+    message: str = ""
+
+
+@runtime_checkable
+class Simulation(Protocol):
+    params: Params
+    step_count: int
+    status: str
+
+    def reset(self, seed: int) -> None: ...
+
+    def step(self, n: int = 1) -> None: ...
+
+    def advance(self, n: int) -> int: ...
+
+    def snapshot(self) -> Snapshot: ...
+
+    def set_params(self, params: Params) -> bool: ...
+
+
+class SimulationBase:
+    """Shared plumbing: parameter storage, seed, status and the live/structural split."""
+
+    params_class: ClassVar[type[Params]] = Params
+
+    def __init__(self, params: Params | None = None, seed: int = 0):
+        self.params = (params or self.params_class()).validate()
+        self.seed = int(seed)
+        self.step_count = 0
+        self.status = RUNNING
+        self.message = ""
+
+    @property
+    def halted(self) -> bool:
+        return self.status != RUNNING
+
+    def set_params(self, params: Params) -> bool:
+        """Apply ``params``. Returns True if applied live; False if a reset (same seed) was done."""
+        params = params.validate()
+        _, structural = params.live_changes(self.params)
+        self.params = params
+        if structural:
+            self.reset(self.seed)
+            return False
+        self.apply_live()
+        return True
+
+    def advance(self, n: int) -> int:
+        """Used by the runner: up to ``n`` steps, stopping early where the status leaves "running"
+        (a simulation that can tell overrides this to stop exactly there). Returns steps taken."""
+        self.step(n)
+        return n
+
+    def apply_live(self) -> None:
+        """Hook for subclasses: the live parameters in ``self.params`` changed."""
+
+    def reset(self, seed: int) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError

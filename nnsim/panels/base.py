@@ -1,0 +1,196 @@
+"""Panel: the shape every topic panel shares.
+
+Left, the parameter form generated from the simulation's Params; top, the transport bar; below it a
+message banner (convergence, divergence, engine errors); centre, the panel's plots. A panel owns one
+:class:`~nnsim.runner.Runner`; it never calls the simulation itself, it only renders snapshots.
+
+A subclass sets ``key``, ``title``, ``params_class`` and implements ``make_simulation(params, seed)``
+(called in the worker thread), ``build_views(area)`` (build plot items once) and
+``render_snapshot(snap)``
+(a pure function of the snapshot: only ``setData`` and friends).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from nnsim.engine.base import CONVERGED, DIVERGED, NOT_CONVERGED, Params
+from nnsim.runner import Runner
+from nnsim.widgets.paramform import ParamForm
+from nnsim.widgets.transport import TransportBar
+
+_BANNER_STYLES = {
+    "info": "background:#e8f1fb; color:#123; border:1px solid #9bbbe0;",
+    "ok": "background:#e6f6e6; color:#0b3d0b; border:1px solid #8fcf8f;",
+    "warn": "background:#fff4e0; color:#4a3000; border:1px solid #e8b860;",
+    "error": "background:#fde8e8; color:#5a0000; border:1px solid #e08a8a;",
+}
+
+
+class Panel(QWidget):
+    key = "panel"
+    title = "Panel"
+    description = ""
+    step_unit = "step"
+    default_speed = 10.0
+    params_class: type[Params] = Params
+
+    #: (step_count, steps per second) for the main window's status bar
+    stats_changed = Signal(int, float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.params = self.params_class()
+        self.snapshot = None
+        self._rate = 0.0
+        self._closed = False
+
+        self.form = ParamForm(self.params)
+        self.transport = TransportBar(step_unit=self.step_unit, default_speed=self.default_speed)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.banner.hide()
+
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        box = QGroupBox("Parameters")
+        QVBoxLayout(box).addWidget(self.form)
+        left_lay.addWidget(box)
+        self.side = QVBoxLayout()
+        left_lay.addLayout(self.side)
+        left_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.area = QWidget()
+        centre = QWidget()
+        c_lay = QVBoxLayout(centre)
+        c_lay.setContentsMargins(4, 4, 4, 4)
+        c_lay.addWidget(self.transport)
+        c_lay.addWidget(self.banner)
+        c_lay.addWidget(self.area, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(centre)
+        split.setStretchFactor(1, 1)
+        split.setSizes([320, 1000])
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+
+        self.build_views(self.area)
+        # the form must never be clipped: the scroll area is as wide as its content wants
+        scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6)
+
+        params, seed = self.params, self.transport.seed()
+        self.runner = Runner(lambda: self.make_simulation(params, seed), parent=self)
+        self.runner.set_speed(self.transport.speed())
+        self.runner.snapshot_ready.connect(self._on_snapshot)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.playing_changed.connect(self._on_playing_changed)
+        self.runner.rate_measured.connect(self._on_rate)
+        self.runner.params_applied.connect(self._on_params_applied)
+        self.transport.play_clicked.connect(self.runner.toggle)
+        self.transport.step_clicked.connect(self.runner.step)
+        self.transport.reset_clicked.connect(self._on_reset)
+        self.transport.speed_changed.connect(self.runner.set_speed)
+        self.form.params_changed.connect(self._on_params_edited)
+        self.form.invalid.connect(lambda msg: self.show_message(msg, "error"))
+
+    # ---- to implement in subclasses
+    def make_simulation(self, params: Params, seed: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def build_views(self, area: QWidget) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render_snapshot(self, snap) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def figures(self) -> dict:
+        """Exportable figures: name → PlotItem / PlotWidget / QWidget. The whole panel is always offered."""
+        return {}
+
+    # ---- shared behaviour
+    def set_params(self, params: Params) -> None:
+        """Change parameters programmatically (presets, loaded experiments): form and runner follow."""
+        params = params.validate()
+        self.form.set_params(params)
+        self._on_params_edited(params)
+
+    def show_message(self, html: str, kind: str = "info") -> None:
+        if not html:
+            self.banner.hide()
+            return
+        self.banner.setStyleSheet(f"QLabel {{{_BANNER_STYLES.get(kind, _BANNER_STYLES['info'])} "
+                                  "padding:6px; border-radius:4px;}")
+        self.banner.setText(html)
+        self.banner.show()
+
+    def status_message(self, snap) -> tuple[str, str]:
+        """Banner text and kind for a snapshot's status; panels may refine it."""
+        kind = {CONVERGED: "ok", NOT_CONVERGED: "warn", DIVERGED: "error"}.get(snap.status, "info")
+        return snap.message, kind
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (idempotent). Called when the panel or the window closes."""
+        if not self._closed:
+            self._closed = True
+            self.runner.shutdown()
+
+    def closeEvent(self, event):  # noqa: N802 - Qt name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ---- slots
+    def _on_snapshot(self, snap):
+        self.snapshot = snap
+        try:
+            self.render_snapshot(snap)
+            text, kind = self.status_message(snap)
+            if text or self.banner.property("kind") != "error":
+                self.show_message(text, kind)
+                self.banner.setProperty("kind", kind)
+        except Exception as exc:  # noqa: BLE001 - a drawing bug must not take the app down
+            self.show_message(f"<b>Could not draw this state:</b> {type(exc).__name__}: {exc}", "error")
+            self.banner.setProperty("kind", "error")
+        finally:
+            self.transport.set_count(snap.step_count)
+            self.stats_changed.emit(snap.step_count, self._rate)
+            self.runner.ack()
+
+    def _on_failed(self, message: str):
+        self.show_message(f"<b>The simulation stopped with an error:</b> {message}<br>"
+                          "Change a parameter or press Reset to go on.", "error")
+        self.banner.setProperty("kind", "error")
+
+    def _on_playing_changed(self, playing: bool):
+        self.transport.set_playing(playing)
+        if not playing:
+            self._rate = 0.0
+            if self.snapshot is not None:
+                self.stats_changed.emit(self.snapshot.step_count, 0.0)
+
+    def _on_rate(self, rate: float):
+        self._rate = rate
+        if self.snapshot is not None:
+            self.stats_changed.emit(self.snapshot.step_count, rate)
+
+    def _on_reset(self, seed: int):
+        self.banner.setProperty("kind", None)
+        self.runner.reset(seed)
+
+    def _on_params_edited(self, params: Params):
+        self.params = params
+        self.banner.setProperty("kind", None)
+        self.runner.set_params(params)
+
+    def _on_params_applied(self, live: bool):
+        pass

@@ -1,0 +1,322 @@
+"""Perceptron panel: the decision boundary learning one sample at a time.
+
+Shows the data by class, the misclassified points, the sample just presented, the current boundary
+(one line per output neuron), its fading history, the weight vector normal to the boundary, the
+errors per epoch, and the update the rule just made with its numbers. Left click adds a point of the
+chosen class, right click removes the nearest one; File > Open data… loads a CSV (x1, x2, label).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from nnsim.engine.datasets import DataFileError, load_xy_csv
+from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation
+from nnsim.panels.base import Panel
+from nnsim.widgets.equation import perceptron_update_html
+from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, make_plot
+
+MAX_HISTORY = 50
+
+
+def boundary_segment(w: np.ndarray, box: tuple[float, float, float, float]):
+    """End points of the line w1*x1 + w2*x2 = w0 inside box = (x0, x1, y0, y1), or None."""
+    w0, w1, w2 = (float(v) for v in w)
+    x_lo, x_hi, y_lo, y_hi = box
+    pts = []
+    if abs(w2) > 1e-12:
+        for x in (x_lo, x_hi):
+            y = (w0 - w1 * x) / w2
+            if y_lo - 1e-9 <= y <= y_hi + 1e-9:
+                pts.append((x, y))
+    if abs(w1) > 1e-12:
+        for y in (y_lo, y_hi):
+            x = (w0 - w2 * y) / w1
+            if x_lo - 1e-9 <= x <= x_hi + 1e-9:
+                pts.append((x, y))
+    if len(pts) < 2:
+        return None
+    pts.sort()
+    return np.array([pts[0][0], pts[-1][0]]), np.array([pts[0][1], pts[-1][1]])
+
+
+def data_box(X: np.ndarray, pad: float = 0.15, top: float = 0.45) -> tuple[float, float, float, float]:
+    """The view range: the data with a margin, and more room at the top for the legend."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = np.maximum(hi - lo, 1.0)
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1] + top * span[1])
+
+
+class PerceptronPanel(Panel):
+    key = "perceptron"
+    title = "Perceptron"
+    description = "Decision-boundary evolution of the perceptron learning rule (lecture 1)."
+    step_unit = "sample"
+    default_speed = 10.0
+    params_class = PerceptronParams
+
+    def make_simulation(self, params, seed):
+        return PerceptronSimulation(params, seed=seed)
+
+    # ---- views
+    def build_views(self, area: QWidget) -> None:
+        self.data_widget = make_plot("Data and decision boundary", "x₁", "x₂", legend=True)
+        self.data_plot = self.data_widget.getPlotItem()
+        self.data_plot.setAspectLocked(True)
+        self.data_plot.setMenuEnabled(False)  # right click removes a point here
+        self.data_plot.disableAutoRange()
+        self.errors_widget = make_plot("Errors per epoch", "epoch", "misclassified samples")
+        self.errors_plot = self.errors_widget.getPlotItem()
+        self.errors_curve = self.errors_plot.plot([], [], pen=pg.mkPen("#444", width=2), symbol="o",
+                                                  symbolBrush="#CC3311", symbolSize=8, name="errors")
+        self.errors_plot.setYRange(0, 5)
+        self.errors_plot.setXRange(0.5, 5.5)
+        self.equation = QLabel()
+        self.equation.setTextFormat(Qt.TextFormat.RichText)
+        self.equation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.equation.setWordWrap(True)
+        self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.equation.setStyleSheet("QLabel { background: white; padding: 6px; font-size: 11pt; }")
+        eq_scroll = QScrollArea()
+        eq_scroll.setWidget(self.equation)
+        eq_scroll.setWidgetResizable(True)
+        eq_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.errors_widget)
+        eq_box = QGroupBox("The update just made")
+        QVBoxLayout(eq_box).addWidget(eq_scroll)
+        right.addWidget(eq_box)
+        right.setSizes([250, 450])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.data_widget)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([700, 460])
+        QHBoxLayout(area).addWidget(split)
+        area.layout().setContentsMargins(0, 0, 0, 0)
+
+        self._class_items: list[pg.ScatterPlotItem] = []
+        self._boundary_items: list[pg.PlotDataItem] = []
+        self._history_items: list[pg.PlotCurveItem] = []
+        self.wrong_item = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen("#D00000", width=2.5),
+                                             brush=None, name="misclassified")
+        self.current_item = pg.ScatterPlotItem(symbol="o", size=32, pen=pg.mkPen("#000", width=2,
+                                               style=Qt.PenStyle.DashLine), brush=None, name="sample just presented")
+        self.normal_line = pg.PlotDataItem([], [], pen=pg.mkPen(BOUNDARY_COLOR, width=2.5))
+        self.normal_head = pg.ArrowItem(angle=0, headLen=16, tipAngle=35, pen=None, brush=BOUNDARY_COLOR)
+        self.normal_label = pg.TextItem("w", color=BOUNDARY_COLOR, anchor=(0, 1))
+        self.normal_label.setFont(_bold_font())
+        for item in (self.wrong_item, self.current_item, self.normal_line, self.normal_head, self.normal_label):
+            self.data_plot.addItem(item)
+        self.normal_head.hide()
+        self.normal_label.hide()
+        self._drawn_X = None
+        self._box = (-1.0, 1.0, -1.0, 1.0)
+        self.data_plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
+
+        # side controls: mouse editing and data file
+        edit = QGroupBox("Your own points")
+        lay = QVBoxLayout(edit)
+        lay.addWidget(QLabel("Left click on the plot adds a point of:"))
+        self.click_class = QComboBox()
+        for k in range(4):
+            self.click_class.addItem(f"class {k}", k)
+        self.click_class.setCurrentIndex(1)
+        lay.addWidget(self.click_class)
+        lay.addWidget(QLabel("Right click removes the nearest point."))
+        self.open_button = QPushButton("Open CSV file (x1, x2, label)…")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        lay.addWidget(self.open_button)
+        self.side.addWidget(edit)
+
+    def figures(self) -> dict:
+        return {"Data and decision boundary": self.data_widget, "Errors per epoch": self.errors_widget}
+
+    # ---- rendering (a pure function of the snapshot)
+    def render_snapshot(self, snap) -> None:
+        X, labels = snap.X, snap.labels
+        if self._drawn_X is None or X.shape != self._drawn_X.shape or not np.array_equal(X, self._drawn_X):
+            self._box = data_box(X) if len(X) else (-1.0, 1.0, -1.0, 1.0)
+            self.data_plot.setRange(xRange=self._box[:2], yRange=self._box[2:], padding=0)
+            self._drawn_X = X.copy()
+        n_classes = max(int(snap.n_classes), 2)
+        self._ensure_class_items(n_classes)
+        binary = snap.weights_raw.shape[0] == 1
+        for k, item in enumerate(self._class_items):
+            mask = labels == k
+            item.setData(pos=X[mask]) if mask.any() else item.setData([], [])
+        wrong = X[snap.misclassified]
+        self.wrong_item.setData(pos=wrong) if len(wrong) else self.wrong_item.setData([], [])
+        last = snap.last
+        if last is not None and 0 <= last.index < len(X):
+            self.current_item.setData(pos=X[last.index:last.index + 1])
+        else:
+            self.current_item.setData([], [])
+        self._draw_boundaries(snap.weights_raw, binary)
+        self._draw_history(snap.history_raw, binary)
+        self._draw_normal(snap.weights_raw[0] if binary else None, X)
+        errs = np.asarray(snap.epoch_errors)
+        if len(errs):
+            self.errors_curve.setData(np.arange(1, len(errs) + 1), errs)
+            self.errors_plot.setYRange(0, max(1, int(errs.max())) * 1.1, padding=0)
+            self.errors_plot.setXRange(0.5, max(5, len(errs)) + 0.5, padding=0)
+        else:
+            self.errors_curve.setData([], [])
+            self.errors_plot.setXRange(0.5, 5.5, padding=0)
+        self.equation.setText(perceptron_update_html(snap))
+
+    def _ensure_class_items(self, n: int):
+        while len(self._class_items) < n:
+            k = len(self._class_items)
+            item = pg.ScatterPlotItem(symbol=CLASS_SYMBOLS[k], size=11, pen=pg.mkPen("#222", width=0.8),
+                                      brush=class_color(k), name=f"class {k}")
+            self.data_plot.addItem(item)
+            item.setZValue(5)
+            self._class_items.append(item)
+        legend = self.data_plot.legend
+        for k, item in enumerate(self._class_items):
+            visible = k < n
+            item.setVisible(visible)
+            legend.removeItem(item)
+            if visible:
+                legend.addItem(item, f"class {k}" + (f" (t = {k})" if n == 2 else ""))
+        for item, name in ((self.wrong_item, "misclassified"), (self.current_item, "sample just presented")):
+            legend.removeItem(item)
+            legend.addItem(item, name)
+
+    def _line_box(self):
+        """Lines are cut to a box well beyond the visible range (the view clips them)."""
+        x0, x1, y0, y1 = self._box
+        cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, 4 * max(x1 - x0, y1 - y0)
+        return cx - r, cx + r, cy - r, cy + r
+
+    def _draw_boundaries(self, W: np.ndarray, binary: bool):
+        while len(self._boundary_items) < len(W):
+            k = len(self._boundary_items)
+            item = pg.PlotDataItem([], [], name=f"boundary {k}")
+            item.setZValue(4)
+            self.data_plot.addItem(item)
+            self._boundary_items.append(item)
+        for k, item in enumerate(self._boundary_items):
+            seg = boundary_segment(W[k], self._line_box()) if k < len(W) else None
+            color = BOUNDARY_COLOR if binary else class_color(k)
+            item.setPen(pg.mkPen(color, width=3))
+            item.setData(*seg) if seg is not None else item.setData([], [])
+
+    def _draw_history(self, H: np.ndarray, binary: bool):
+        n_lines = H.shape[0] * H.shape[1] if H.ndim == 3 else 0
+        while len(self._history_items) < min(n_lines, MAX_HISTORY * 4):
+            item = pg.PlotCurveItem([], [])
+            item.setZValue(1)
+            self.data_plot.addItem(item)
+            self._history_items.append(item)
+        used = 0
+        h = H.shape[0] if n_lines else 0
+        for age_idx in range(h):  # oldest first
+            alpha = int(25 + 110 * (age_idx + 1) / h)
+            for k in range(H.shape[1]):
+                if used >= len(self._history_items):
+                    break
+                item = self._history_items[used]
+                used += 1
+                color = class_color(k, alpha) if not binary else _with_alpha(BOUNDARY_COLOR, alpha)
+                seg = boundary_segment(H[age_idx, k], self._line_box())
+                item.setPen(pg.mkPen(color, width=1.3))
+                item.setData(*seg) if seg is not None else item.setData([], [])
+        for item in self._history_items[used:]:
+            item.setData([], [])
+
+    def _draw_normal(self, w, X):
+        if w is None or len(X) == 0 or np.hypot(w[1], w[2]) < 1e-12:
+            self.normal_line.setData([], [])
+            self.normal_head.hide()
+            self.normal_label.hide()
+            return
+        n = np.array([w[1], w[2]], dtype=float)
+        norm = float(np.hypot(*n))
+        c = X.mean(axis=0)
+        foot = c - (n @ c - w[0]) / norm**2 * n  # closest point of the boundary to the data's centre
+        length = 0.18 * max(self._box[1] - self._box[0], self._box[3] - self._box[2])
+        tip = foot + n / norm * length
+        self.normal_line.setData([foot[0], tip[0]], [foot[1], tip[1]])
+        angle = float(np.degrees(np.arctan2(n[1], n[0])))
+        self.normal_head.setStyle(angle=180 - angle)
+        self.normal_head.setPos(tip[0], tip[1])
+        self.normal_head.show()
+        self.normal_label.setPos(tip[0], tip[1])
+        self.normal_label.show()
+
+    # ---- user data
+    def _current_data(self):
+        snap = self.snapshot
+        if snap is None:
+            return np.zeros((0, 2)), np.zeros(0, dtype=int)
+        return snap.X.copy(), snap.labels.copy()
+
+    def _use_data(self, X: np.ndarray, labels: np.ndarray, source: str):
+        self.params = self.params.replace(dataset="user")
+        self.form.set_params(self.params)
+        self.runner.invoke("set_data", X, labels)
+        self.show_message(source, "info")
+
+    def _on_plot_clicked(self, ev):
+        vb = self.data_plot.getViewBox()
+        pos = ev.scenePos()
+        if not vb.sceneBoundingRect().contains(pos) or self.snapshot is None:
+            return
+        p = vb.mapSceneToView(pos)
+        X, labels = self._current_data()
+        if ev.button() == Qt.MouseButton.LeftButton:
+            X = np.vstack([X, [[p.x(), p.y()]]])
+            labels = np.append(labels, int(self.click_class.currentData()))
+            self._use_data(X, labels, f"Added a point of class {labels[-1]} at ({p.x():.2f}, {p.y():.2f}).")
+        elif ev.button() == Qt.MouseButton.RightButton:
+            if len(X) <= 2:
+                self.show_message("At least two points are needed; none removed.", "warn")
+                return
+            i = int(np.argmin(((X - [p.x(), p.y()]) ** 2).sum(axis=1)))
+            self._use_data(np.delete(X, i, axis=0), np.delete(labels, i),
+                           f"Removed the point at ({X[i, 0]:.2f}, {X[i, 1]:.2f}).")
+        ev.accept()
+
+    def _on_open_clicked(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open data (x1, x2, label)", "", "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.open_data(path)
+
+    def open_data(self, path: str) -> bool:
+        """Load a CSV file; on a malformed file show the message and keep what is on screen."""
+        try:
+            X, labels = load_xy_csv(path)
+        except DataFileError as exc:
+            self.show_message(f"<b>Could not load {path}:</b> {exc}<br>Nothing was changed.", "error")
+            box = QMessageBox(QMessageBox.Icon.Warning, "Could not load data",
+                              f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not exec(): the worker and the plots keep running
+            self.error_dialog = box
+            return False
+        self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
+        return True
+
+
+def _with_alpha(color: str, alpha: int):
+    c = pg.mkColor(color)
+    c.setAlpha(alpha)
+    return c
+
+
+def _bold_font():
+    from PySide6.QtGui import QFont
+
+    f = QFont()
+    f.setPointSize(13)
+    f.setBold(True)
+    return f

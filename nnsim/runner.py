@@ -1,0 +1,364 @@
+"""The one worker abstraction every panel uses to run a simulation off the GUI thread.
+
+``Runner`` lives in the GUI thread and is the panel's only handle on the simulation. It forwards
+commands (play, pause, step, reset, set_params, invoke) as queued signals to a ``_Worker`` that owns
+the simulation inside its own ``QThread``. Every mutation of the simulation happens there, between
+two ticks of a zero-interval ``QTimer``, so the simulation needs no locks and queued commands are
+delivered even while it plays.
+
+Snapshots come back through two gates: at most ``max_fps`` per second, and none while the panel has
+not acknowledged (``ack()``) the previous one. Intermediate frames are dropped, never queued; the
+final state after a step, a reset, a pause or a halt (convergence, divergence) is always delivered.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+
+from nnsim.engine.base import RUNNING
+
+#: target duration of one chunk of steps when playing as fast as possible
+CHUNK_SECONDS = 0.008
+
+
+class _Worker(QObject):
+    snapshot_ready = Signal(object)
+    failed = Signal(str)
+    playing_changed = Signal(bool)
+    rate_measured = Signal(float)
+    params_applied = Signal(bool)
+    stopped = Signal()
+
+    def __init__(self, factory: Callable[[], Any], max_fps: float):
+        super().__init__()
+        self._factory = factory
+        self.sim = None
+        self._timer: QTimer | None = None
+        self._playing = False
+        self._budget: int | None = None  # steps left for Step / Step N; None while playing freely
+        self._speed = 0.0  # steps per second; 0 = as fast as possible
+        self._chunk = 1
+        self._due = 0.0
+        self._last_tick = 0.0
+        self._min_interval = 1.0 / max_fps
+        self._last_emit = 0.0
+        self._acked = True
+        self._pending = False  # a frame was dropped and must follow when the panel acks
+        self._rate = 0.0
+        self._rate_t0 = 0.0
+        self._rate_n0 = 0
+
+    # ---- lifecycle (all slots run in the worker thread)
+    @Slot()
+    def start(self):
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(False)
+        self._timer.timeout.connect(self._tick)
+        try:
+            self.sim = self._factory()
+        except Exception as exc:  # noqa: BLE001 - reported, never raised into Qt
+            self._fail(exc)
+            return
+        self._emit(force=True)
+
+    @Slot()
+    def stop(self):
+        self._playing = False
+        if self._timer is not None:
+            self._timer.stop()
+        self.stopped.emit()
+
+    # ---- commands
+    @Slot()
+    def play(self):
+        if self.sim is None:
+            return
+        self._budget = None
+        self._set_playing(True)
+
+    @Slot()
+    def pause(self):
+        was = self._playing
+        self._set_playing(False)
+        if was:
+            self._emit(force=True)
+
+    @Slot(int)
+    def step(self, n: int):
+        if self.sim is None:
+            return
+        self._budget = max(1, int(n))
+        self._set_playing(True)
+
+    @Slot(float)
+    def set_speed(self, steps_per_second: float):
+        self._speed = max(0.0, float(steps_per_second))
+        self._due = 0.0
+
+    @Slot(int)
+    def reset(self, seed: int):
+        self._set_playing(False)
+        if self.sim is None:
+            try:
+                self.sim = self._factory()
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
+                return
+        self._guarded(lambda: self.sim.reset(int(seed)))
+        self._emit(force=True)
+
+    @Slot(object)
+    def set_params(self, params):
+        if self.sim is None:
+            return
+        try:
+            live = bool(self.sim.set_params(params))
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+            return
+        if not live:
+            self._set_playing(False)
+        self.params_applied.emit(live)
+        self._emit(force=True)
+
+    @Slot(str, object)
+    def invoke(self, method: str, args):
+        if self.sim is None:
+            return
+        self._set_playing(False)
+        self._guarded(lambda: getattr(self.sim, method)(*args))
+        self._emit(force=True)
+
+    @Slot()
+    def ack(self):
+        self._acked = True
+        if self._pending:
+            self._emit(force=True)
+
+    # ---- internals
+    def _set_playing(self, playing: bool):
+        if playing == self._playing:
+            return
+        self._playing = playing
+        if playing:
+            self._last_tick = time.perf_counter()
+            self._rate_t0, self._rate_n0 = self._last_tick, self.sim.step_count
+            self._due = 0.0
+            self._timer.start(0)
+        else:
+            self._timer.stop()
+            self._budget = None
+        self.playing_changed.emit(playing)
+
+    def _guarded(self, fn) -> bool:
+        try:
+            fn()
+            return True
+        except Exception as exc:  # noqa: BLE001
+            self._set_playing(False)
+            self._fail(exc)
+            return False
+
+    def _fail(self, exc: BaseException):
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (in {tb[-1].name}, {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+        self.failed.emit(f"{type(exc).__name__}: {exc}{where}")
+
+    @Slot()
+    def _tick(self):
+        if not self._playing or self.sim is None:
+            return
+        now = time.perf_counter()
+        n = self._chunk
+        if self._speed > 0:
+            self._due = min(self._due + (now - self._last_tick) * self._speed, max(1.0, self._speed * 0.25))
+            n = int(self._due)
+            if n < 1:
+                self._last_tick = now
+                wait_ms = int(1000 * (1.0 - self._due) / self._speed)
+                self._timer.setInterval(max(1, min(wait_ms, 50)))
+                return
+            self._due -= n
+        self._last_tick = now
+        if self._budget is not None:
+            n = min(n, self._budget)
+        before = self.sim.status
+        t0 = time.perf_counter()
+        done = [n]
+        if not self._guarded(lambda: done.__setitem__(0, self._advance(n))):
+            return
+        n = done[0]
+        dt = time.perf_counter() - t0
+        if self._speed <= 0:  # adapt the chunk so one tick takes about CHUNK_SECONDS
+            if dt < CHUNK_SECONDS / 2:
+                self._chunk = min(self._chunk * 2, 1 << 20)
+            elif dt > CHUNK_SECONDS * 2 and self._chunk > 1:
+                self._chunk = max(1, self._chunk // 2)
+            self._timer.setInterval(0)
+        self._measure_rate()
+        halted = self.sim.status != RUNNING and self.sim.status != before
+        if self._budget is not None:
+            self._budget -= n
+            if self._budget <= 0:
+                halted = True
+        if halted:
+            self._set_playing(False)
+            self._emit(force=True)
+        else:
+            self._emit(force=False)
+
+    def _advance(self, n: int) -> int:
+        advance = getattr(self.sim, "advance", None)
+        if advance is None:
+            self.sim.step(n)
+            return n
+        return int(advance(n))
+
+    def _measure_rate(self):
+        now = time.perf_counter()
+        if now - self._rate_t0 >= 0.5:
+            self._rate = (self.sim.step_count - self._rate_n0) / (now - self._rate_t0)
+            self._rate_t0, self._rate_n0 = now, self.sim.step_count
+            self.rate_measured.emit(self._rate)
+
+    def _emit(self, force: bool):
+        if self.sim is None:
+            return
+        now = time.perf_counter()
+        if not force and (now - self._last_emit < self._min_interval):
+            return
+        if not self._acked and not force:
+            self._pending = True
+            return
+        try:
+            snap = self.sim.snapshot()
+        except Exception as exc:  # noqa: BLE001
+            self._set_playing(False)
+            self._fail(exc)
+            return
+        self._pending = False
+        self._acked = False
+        self._last_emit = now
+        self.snapshot_ready.emit(snap)
+
+
+class Runner(QObject):
+    """Runs one simulation in its own thread. Create in the GUI thread; call ``shutdown()`` when done.
+
+    ``factory`` builds the simulation; it is called inside the worker thread.
+    Signals (delivered in the GUI thread): ``snapshot_ready(snapshot)``, ``failed(message)``,
+    ``playing_changed(bool)``, ``rate_measured(steps_per_second)``, ``params_applied(live)``.
+    """
+
+    snapshot_ready = Signal(object)
+    failed = Signal(str)
+    playing_changed = Signal(bool)
+    rate_measured = Signal(float)
+    params_applied = Signal(bool)
+
+    _play = Signal()
+    _pause = Signal()
+    _step = Signal(int)
+    _reset = Signal(int)
+    _speed = Signal(float)
+    _params = Signal(object)
+    _invoke = Signal(str, object)
+    _ack = Signal()
+
+    _live: set = set()
+
+    def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float = 30.0):
+        super().__init__(parent)
+        self.playing = False
+        self.latest = None
+        self._thread = QThread()
+        self._thread.setObjectName("nnsim-runner")
+        self._worker = _Worker(factory, max_fps)
+        self._worker.moveToThread(self._thread)
+        q = Qt.ConnectionType.QueuedConnection
+        self._play.connect(self._worker.play, q)
+        self._pause.connect(self._worker.pause, q)
+        self._step.connect(self._worker.step, q)
+        self._reset.connect(self._worker.reset, q)
+        self._speed.connect(self._worker.set_speed, q)
+        self._params.connect(self._worker.set_params, q)
+        self._invoke.connect(self._worker.invoke, q)
+        self._ack.connect(self._worker.ack, q)
+        self._worker.snapshot_ready.connect(self._on_snapshot, q)
+        self._worker.failed.connect(self.failed, q)
+        self._worker.playing_changed.connect(self._on_playing_changed, q)
+        self._worker.rate_measured.connect(self.rate_measured, q)
+        self._worker.params_applied.connect(self.params_applied, q)
+        self._thread.started.connect(self._worker.start)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        Runner._live.add(self._thread)
+
+    @classmethod
+    def live_count(cls) -> int:
+        """Number of runner threads still running (tests use it to catch leaks)."""
+        return sum(1 for t in cls._live if t.isRunning())
+
+    # ---- commands (GUI thread)
+    def play(self):
+        self._play.emit()
+
+    def pause(self):
+        self._pause.emit()
+
+    def toggle(self):
+        (self.pause if self.playing else self.play)()
+
+    def step(self, n: int = 1):
+        self._step.emit(int(n))
+
+    def reset(self, seed: int):
+        self._reset.emit(int(seed))
+
+    def set_speed(self, steps_per_second: float):
+        """Steps per second; 0 means as fast as possible."""
+        self._speed.emit(float(steps_per_second))
+
+    def set_params(self, params):
+        self._params.emit(params)
+
+    def invoke(self, method: str, *args):
+        """Call ``sim.<method>(*args)`` in the worker thread (pauses first), then send a snapshot."""
+        self._invoke.emit(method, args)
+
+    def ack(self):
+        """The panel has painted the last snapshot; the next one may come."""
+        self._ack.emit()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the timer inside the worker thread, then quit and join the thread."""
+        if not self._thread.isRunning():
+            Runner._live.discard(self._thread)
+            return True
+        from PySide6.QtCore import QMetaObject
+
+        QMetaObject.invokeMethod(self._worker, "stop", Qt.ConnectionType.BlockingQueuedConnection)
+        self._thread.quit()
+        ok = self._thread.wait(timeout_ms)
+        if ok:
+            Runner._live.discard(self._thread)
+        self.playing = False
+        return ok
+
+    # ---- worker → GUI
+    @Slot(object)
+    def _on_snapshot(self, snap):
+        self.latest = snap
+        self.snapshot_ready.emit(snap)
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool):
+        self.playing = playing
+        self.playing_changed.emit(playing)

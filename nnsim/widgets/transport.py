@@ -1,0 +1,73 @@
+"""The transport bar: Play/Pause (Space), Step (→), Step N, Reset (R), seed, speed, step counter."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+
+#: (label, steps per second); 0 means as fast as possible
+SPEEDS = (("1 step/s", 1.0), ("2 steps/s", 2.0), ("5 steps/s", 5.0), ("10 steps/s", 10.0),
+          ("30 steps/s", 30.0), ("100 steps/s", 100.0), ("1000 steps/s", 1000.0), ("As fast as possible", 0.0))
+
+
+class TransportBar(QWidget):
+    play_clicked = Signal()
+    step_clicked = Signal(int)
+    reset_clicked = Signal(int)
+    speed_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, step_unit: str = "step", default_speed: float = 10.0):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.step_button = QPushButton(f"Step 1 {step_unit}")
+        self.step_button.setShortcut(QKeySequence(Qt.Key.Key_Right))
+        self.step_button.setToolTip(f"Advance exactly one {step_unit} (→)")
+        self.stepn_spin = QSpinBox()
+        self.stepn_spin.setRange(2, 1_000_000)
+        self.stepn_spin.setValue(10)
+        self.stepn_spin.setToolTip("How many steps 'Step N' advances")
+        self.stepn_button = QPushButton("Step N")
+        self.stepn_button.setToolTip("Advance N steps at full speed, then pause")
+        self.reset_button = QPushButton("⟲ Reset")
+        self.reset_button.setShortcut(QKeySequence(Qt.Key.Key_R))
+        self.reset_button.setToolTip("Restart from the seed's initial state (R)")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setPrefix("seed ")
+        self.seed_spin.setToolTip("Random seed: the same seed and parameters give the same run")
+        self.speed_box = QComboBox()
+        for text, value in SPEEDS:
+            self.speed_box.addItem(text, value)
+        idx = [v for _, v in SPEEDS].index(default_speed) if default_speed in [v for _, v in SPEEDS] else 3
+        self.speed_box.setCurrentIndex(idx)
+        self.speed_box.setToolTip("Updates per second while playing")
+        self.counter = QLabel(f"{step_unit}s: 0")
+        self.counter.setMinimumWidth(120)
+        for w in (self.play_button, self.step_button, self.stepn_spin, self.stepn_button, self.reset_button,
+                  self.seed_spin, self.speed_box):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        lay.addWidget(self.counter)
+        self._unit = step_unit
+        self.play_button.clicked.connect(self.play_clicked)
+        self.step_button.clicked.connect(lambda: self.step_clicked.emit(1))
+        self.stepn_button.clicked.connect(lambda: self.step_clicked.emit(self.stepn_spin.value()))
+        self.reset_button.clicked.connect(lambda: self.reset_clicked.emit(self.seed_spin.value()))
+        self.speed_box.currentIndexChanged.connect(lambda _i: self.speed_changed.emit(self.speed()))
+
+    def speed(self) -> float:
+        return float(self.speed_box.currentData())
+
+    def seed(self) -> int:
+        return self.seed_spin.value()
+
+    def set_playing(self, playing: bool):
+        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+
+    def set_count(self, n: int, extra: str = ""):
+        self.counter.setText(f"{self._unit}s: {n:,}" + (f"  {extra}" if extra else ""))

@@ -1,0 +1,209 @@
+"""The Runner with a fake simulation: stepping, frame gating, errors, live parameters, shutdown."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from nnsim.engine.base import CONVERGED, RUNNING, Params, SimulationBase, Snapshot, param
+from nnsim.runner import Runner
+
+
+@dataclass(frozen=True)
+class CountParams(Params):
+    rate: float = param(1.0, label="rate", lo=0.0, hi=10.0, live=True)
+    size: int = param(3, label="size", lo=1, hi=10)
+
+
+class CountSim(SimulationBase):
+    """Counts steps; optionally fails at a step or converges at a step."""
+
+    params_class = CountParams
+
+    def __init__(self, params=None, seed=0, fail_at=None, converge_at=None):
+        super().__init__(params, seed)
+        self.fail_at, self.converge_at = fail_at, converge_at
+        self.snapshots = 0
+        self.threads = set()
+        self.resets = 0
+        self.reset(seed)
+
+    def reset(self, seed):
+        self.seed = seed
+        self.step_count = 0
+        self.status = RUNNING
+        self.resets += 1
+        self.threads.add(threading.get_ident())
+
+    def step(self, n=1):
+        self.threads.add(threading.get_ident())
+        for _ in range(n):
+            if self.fail_at is not None and self.step_count + 1 == self.fail_at:
+                raise FloatingPointError("boom at step %d" % self.fail_at)
+            self.step_count += 1
+            if self.converge_at is not None and self.step_count >= self.converge_at:
+                self.status = CONVERGED
+                return
+
+    def snapshot(self):
+        self.snapshots += 1
+        return Snapshot(self.step_count, self.status, "")
+
+
+class Recorder:
+    def __init__(self, runner, ack=True):
+        self.snaps, self.errors = [], []
+        self.runner = runner
+        self.ack = ack
+        runner.snapshot_ready.connect(self._on_snap)
+        runner.failed.connect(self.errors.append)
+
+    def _on_snap(self, s):
+        self.snaps.append(s)
+        if self.ack:
+            self.runner.ack()
+
+    @property
+    def count(self):
+        return self.snaps[-1].step_count if self.snaps else None
+
+
+@pytest.fixture
+def make_runner(qtbot):
+    made = []
+
+    def make(**kw):
+        holder = {}
+
+        def factory():
+            holder["sim"] = CountSim(**kw)
+            return holder["sim"]
+
+        r = Runner(factory)
+        made.append(r)
+        rec = Recorder(r)
+        qtbot.waitUntil(lambda: bool(rec.snaps), timeout=5000)
+        return r, rec, holder
+
+    yield make
+    for r in made:
+        r.shutdown()
+
+
+def test_step_one_and_n_are_exact(make_runner, qtbot):
+    runner, rec, holder = make_runner()
+    assert rec.count == 0
+    runner.step(1)
+    qtbot.waitUntil(lambda: rec.count == 1, timeout=5000)
+    runner.step(25)
+    qtbot.waitUntil(lambda: rec.count == 26, timeout=5000)
+    with qtbot.waitSignal(runner.snapshot_ready, timeout=5000):
+        runner.step(1)
+    assert rec.count == 27 == holder["sim"].step_count
+    assert not runner.playing
+    # every mutation happened in the worker thread, never in the GUI thread
+    assert threading.get_ident() not in holder["sim"].threads
+
+
+def test_play_pause_delivers_final_state(make_runner, qtbot):
+    runner, rec, holder = make_runner()
+    runner.set_speed(0)
+    with qtbot.waitSignal(runner.playing_changed, timeout=5000):
+        runner.play()
+    qtbot.waitUntil(lambda: holder["sim"].step_count > 5000, timeout=10000)
+    with qtbot.waitSignal(runner.playing_changed, timeout=5000) as blocker:
+        runner.pause()
+    assert blocker.args == [False]
+    qtbot.waitUntil(lambda: rec.count == holder["sim"].step_count, timeout=5000)
+    # frames were dropped: far fewer snapshots than steps
+    assert len(rec.snaps) < holder["sim"].step_count / 10
+
+
+def test_no_new_frame_until_ack(qtbot):
+    holder = {}
+    runner = Runner(lambda: holder.setdefault("sim", CountSim()))
+    rec = Recorder(runner, ack=False)
+    try:
+        qtbot.waitUntil(lambda: len(rec.snaps) == 1, timeout=5000)
+        runner.set_speed(0)
+        runner.play()
+        qtbot.waitUntil(lambda: holder["sim"].step_count > 20000, timeout=10000)
+        assert len(rec.snaps) == 1  # the panel never acknowledged: no frame was sent (none queued)
+        runner.ack()
+        qtbot.waitUntil(lambda: len(rec.snaps) == 2, timeout=5000)
+        runner.pause()
+        qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    finally:
+        assert runner.shutdown()
+
+
+def test_convergence_pauses_and_is_delivered(make_runner, qtbot):
+    runner, rec, holder = make_runner(converge_at=500)
+    runner.set_speed(0)
+    runner.play()
+    qtbot.waitUntil(lambda: rec.snaps[-1].status == CONVERGED, timeout=5000)
+    qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    assert rec.count == 500
+
+
+def test_engine_exception_is_reported_and_runner_survives(make_runner, qtbot):
+    runner, rec, holder = make_runner(fail_at=3)
+    with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+        runner.step(10)
+    assert "FloatingPointError" in blocker.args[0] and "boom at step 3" in blocker.args[0]
+    qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    runner.reset(7)
+    qtbot.waitUntil(lambda: holder["sim"].resets == 2 and rec.count == 0, timeout=5000)
+    runner.step(2)
+    qtbot.waitUntil(lambda: rec.count == 2, timeout=5000)
+
+
+def test_live_and_structural_params(make_runner, qtbot):
+    runner, rec, holder = make_runner()
+    runner.step(5)
+    qtbot.waitUntil(lambda: rec.count == 5, timeout=5000)
+    with qtbot.waitSignal(runner.params_applied, timeout=5000) as live:
+        runner.set_params(CountParams(rate=2.0))
+    assert live.args == [True] and holder["sim"].step_count == 5
+    with qtbot.waitSignal(runner.params_applied, timeout=5000) as structural:
+        runner.set_params(CountParams(rate=2.0, size=4))
+    assert structural.args == [False]
+    qtbot.waitUntil(lambda: rec.count == 0, timeout=5000)
+
+
+def test_limited_speed_still_advances(make_runner, qtbot):
+    runner, rec, holder = make_runner()
+    runner.set_speed(30)
+    runner.play()
+    qtbot.waitUntil(lambda: (rec.count or 0) >= 3, timeout=5000)
+    runner.pause()
+    qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    assert holder["sim"].step_count < 1000
+
+
+def test_shutdown_while_playing_stops_thread(qtbot):
+    before = Runner.live_count()
+    runner = Runner(lambda: CountSim())
+    Recorder(runner)
+    runner.set_speed(0)
+    runner.play()
+    qtbot.waitUntil(lambda: runner.playing, timeout=5000)
+    assert Runner.live_count() == before + 1
+    assert runner.shutdown()
+    assert not runner.is_running()
+    assert Runner.live_count() == before
+
+
+def test_factory_error_is_reported(qtbot):
+    def bad():
+        raise ValueError("no such data set")
+
+    runner = Runner(bad)
+    try:
+        with qtbot.waitSignal(runner.failed, timeout=5000) as blocker:
+            pass
+        assert "no such data set" in blocker.args[0]
+    finally:
+        runner.shutdown()
