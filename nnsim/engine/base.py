@@ -21,6 +21,7 @@ RUNNING = "running"
 CONVERGED = "converged"
 NOT_CONVERGED = "not converged"
 DIVERGED = "diverged"
+FINISHED = "finished"  # a run with a fixed horizon reached its end
 
 
 def param(
@@ -37,15 +38,17 @@ def param(
     decimals: int | None = None,
     log: bool = False,
     hidden: bool = False,
+    group: str = "",
 ):
     """Declare one parameter of a :class:`Params` dataclass with its metadata.
 
     ``choices`` is a tuple of ``(value, text)`` pairs for a list of options. ``live`` parameters
     (a learning rate, say) are applied to a running simulation without a reset; structural ones
-    (the data set, a layer size) need a reset. ``hidden`` keeps it out of the generated form.
+    (the data set, a layer size) need a reset. ``hidden`` keeps it out of the generated form;
+    ``group`` puts it in a titled box of the form (fields of one group are shown together).
     """
     meta = dict(label=label, help=help, lo=lo, hi=hi, unit=unit, choices=choices, live=live,
-                step=step, decimals=decimals, log=log, hidden=hidden)
+                step=step, decimals=decimals, log=log, hidden=hidden, group=group)
     return field(default=default, metadata={"nnsim": meta})
 
 
@@ -65,6 +68,7 @@ class FieldInfo:
     decimals: int | None
     log: bool
     hidden: bool
+    group: str = ""
 
 
 class ParamError(ValueError):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from nnsim.engine.base import FieldInfo, ParamError, Params
 
@@ -32,11 +32,26 @@ class ParamForm(QWidget):
         self._params = params
         self._editors: dict[str, QWidget] = {}
         self._updating = False
-        layout = QFormLayout(self)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        forms: dict[str, QFormLayout] = {}
+        self.groups: dict[str, QGroupBox] = {}
         for fi in params.fields_info():
             if fi.hidden:
                 continue
+            if fi.group not in forms:
+                if fi.group:
+                    box = QGroupBox(fi.group)
+                    self.groups[fi.group] = box
+                    outer.addWidget(box)
+                    forms[fi.group] = QFormLayout(box)
+                else:
+                    holder = QWidget()
+                    outer.addWidget(holder)
+                    forms[fi.group] = QFormLayout(holder)
+                    forms[fi.group].setContentsMargins(0, 0, 0, 0)
+                forms[fi.group].setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            layout = forms[fi.group]
             editor = self._make_editor(fi)
             tip = f"<b>{fi.label}</b>" + (f" [{fi.unit}]" if fi.unit else "")
             if fi.help:
