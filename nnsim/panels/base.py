@@ -13,7 +13,7 @@ A subclass sets ``key``, ``title``, ``params_class`` and implements ``make_simul
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
                                QVBoxLayout, QWidget)
 
 from nnsim.engine.base import CONVERGED, DIVERGED, NOT_CONVERGED, Params
@@ -36,6 +36,8 @@ class Panel(QWidget):
     step_unit = "step"
     default_speed = 10.0
     params_class: type[Params] = Params
+    #: name → parameter overrides (applied on top of the defaults); shown as a list above the form
+    presets: dict[str, dict] = {}
 
     #: (step_count, steps per second) for the main window's status bar
     stats_changed = Signal(int, float)
@@ -57,6 +59,14 @@ class Panel(QWidget):
 
         left = QWidget()
         left_lay = QVBoxLayout(left)
+        self.preset_box = QComboBox()
+        if self.presets:
+            self.preset_box.addItem("Lecture presets…", None)
+            for name in self.presets:
+                self.preset_box.addItem(name, name)
+            self.preset_box.setToolTip("Parameter sets that reproduce the lecture's examples")
+            self.preset_box.activated.connect(self._on_preset)
+            left_lay.addWidget(self.preset_box)
         box = QGroupBox("Parameters")
         QVBoxLayout(box).addWidget(self.form)
         left_lay.addWidget(box)
@@ -124,6 +134,16 @@ class Panel(QWidget):
         params = params.validate()
         self.form.set_params(params)
         self._on_params_edited(params)
+
+    def apply_preset(self, name: str) -> None:
+        """Defaults plus the preset's overrides; the run restarts from the current seed."""
+        self.set_params(self.params_class().replace(**self.presets[name]))
+
+    def _on_preset(self, index: int):
+        name = self.preset_box.itemData(index)
+        if name:
+            self.apply_preset(name)
+            self.show_message(f"Preset: <b>{name}</b>", "info")
 
     def show_message(self, html: str, kind: str = "info") -> None:
         if not html:

@@ -59,6 +59,16 @@ class PerceptronPanel(Panel):
     step_unit = "sample"
     default_speed = 10.0
     params_class = PerceptronParams
+    presets = {
+        "Worked example (lecture 1): η = 1, fixed order": dict(dataset="worked", lr=1.0, order="fixed"),
+        "AND gate": dict(dataset="and", lr=0.1),
+        "OR gate": dict(dataset="or", lr=0.1),
+        "XOR: never converges": dict(dataset="xor", lr=0.1, max_epochs=50),
+        "Boundary evolution (course article data)": dict(dataset="clusters", lr=0.1, history=30),
+        "Same, z-score normalized inputs": dict(dataset="clusters", lr=0.1, history=30, normalization="zscore"),
+        "3 classes, one neuron per class": dict(dataset="multi3", lr=0.1),
+        "4 classes, one neuron per class": dict(dataset="multi4", lr=0.1),
+    }
 
     def make_simulation(self, params, seed):
         return PerceptronSimulation(params, seed=seed)

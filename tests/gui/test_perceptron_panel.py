@@ -220,3 +220,21 @@ def test_boundary_segment_clips_to_box():
     np.testing.assert_allclose(xs + ys, 1.0)
     assert xs.min() >= -5 and xs.max() <= 5
     assert boundary_segment(np.array([100.0, 1.0, 0.0]), (-5, 5, -5, 5)) is None  # x1 = 100: outside
+
+
+def test_worked_example_preset_reproduces_the_lecture(panel, qtbot):
+    """COURSE.md §5 row 1: w [1, -0.8] -> [2, 1.2] -> [3, -0.8] -> [3, 0.2], then no change."""
+    name = next(n for n in panel.presets if n.startswith("Worked example"))
+    fresh(qtbot, panel, lambda: panel.preset_box.activated.emit(panel.preset_box.findData(name)))
+    assert panel.params.dataset == "worked" and panel.params.lr == 1.0 and panel.params.order == "fixed"
+    expected = [[2, 1.2], [3, -0.8], [3, 0.2]]
+    for k, w in enumerate(expected, start=1):
+        qtbot.mouseClick(panel.transport.step_button, Qt.MouseButton.LeftButton)
+        wait_steps(qtbot, panel, k)
+        np.testing.assert_allclose(panel.snapshot.weights[0, 1:], w, atol=1e-12)
+        assert "SUBTRACT" in panel.equation.text() or "ADD" in panel.equation.text()
+    fastest(panel)
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.snapshot.status == CONVERGED, timeout=10000)
+    np.testing.assert_allclose(panel.snapshot.weights[0, 1:], [3, 0.2], atol=1e-12)
+    assert panel.snapshot.step_count == 6  # epoch 2 makes no change and ends the run
