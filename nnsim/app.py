@@ -161,9 +161,7 @@ class MainWindow(QMainWindow):
         panel = self.current_panel()
         if panel is None:
             return
-        from nnsim.widgets.export_dialog import ExportDialog
-
-        ExportDialog(panel, self).open()
+        panel.export_dialog()
 
     def _on_fullscreen(self, on: bool):
         self.showFullScreen() if on else self.showNormal()
@@ -210,6 +208,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     from nnsim.engine._jit import configure_cache_dir
 
     configure_cache_dir(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
+    from nnsim.export import install_svg_fix
+
+    install_svg_fix()  # pyqtgraph's own right-click "Export..." SVG works too
     return app
 
 

@@ -96,6 +96,7 @@ class Panel(QWidget):
         lay.addWidget(split)
 
         self.build_views(self.area)
+        self._add_export_actions()
         # the form must never be clipped: the scroll area is as wide as its content wants
         scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6)
 
@@ -134,6 +135,29 @@ class Panel(QWidget):
         params = params.validate()
         self.form.set_params(params)
         self._on_params_edited(params)
+
+    def export_dialog(self, figure: str | None = None):
+        """Open File > Export figure… for this panel, with ``figure`` preselected."""
+        from nnsim.widgets.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self, self.window())
+        if figure is not None:
+            dialog.figure_box.setCurrentText(figure)
+        dialog.open()
+        return dialog
+
+    def _add_export_actions(self):
+        """Every plot's right-click menu gets "Export this figure…" (PNG, SVG or CSV + parameters)."""
+        for name, target in self.figures().items():
+            plot_item = getattr(target, "getPlotItem", lambda: None)()
+            if plot_item is None or not plot_item.menuEnabled():
+                continue  # (a plot that uses right click itself, e.g. to remove points)
+            menu = plot_item.vb.menu
+            if menu is None:
+                continue
+            menu.addSeparator()
+            action = menu.addAction("Export this figure (PNG, SVG, CSV)…")
+            action.triggered.connect(lambda _checked=False, n=name: self.export_dialog(n))
 
     def apply_preset(self, name: str) -> None:
         """Defaults plus the preset's overrides; the run restarts from the current seed."""

@@ -238,3 +238,22 @@ def test_worked_example_preset_reproduces_the_lecture(panel, qtbot):
     qtbot.waitUntil(lambda: panel.snapshot.status == CONVERGED, timeout=10000)
     np.testing.assert_allclose(panel.snapshot.weights[0, 1:], [3, 0.2], atol=1e-12)
     assert panel.snapshot.step_count == 6  # epoch 2 makes no change and ends the run
+
+
+def test_every_figure_has_an_export_action_in_its_menu(panel, qtbot, tmp_path):
+    from nnsim.widgets.export_dialog import ExportDialog
+
+    with_menu = {n: w for n, w in panel.figures().items() if w.getPlotItem().menuEnabled()}
+    assert "Errors per epoch" in with_menu  # the data plot uses right click to remove points
+    for name, widget in with_menu.items():
+        menu = widget.getPlotItem().vb.menu
+        action = next(a for a in menu.actions() if a.text().startswith("Export this figure"))
+        action.trigger()
+        dialogs = [w for w in panel.window().findChildren(ExportDialog) if w.isVisible()]
+        assert dialogs and dialogs[-1].figure_box.currentText() == name
+        d = dialogs[-1]
+        d.format_box.setCurrentIndex(d.format_box.findData("csv"))
+        d.path_edit.setText(str(tmp_path / "fig.csv"))
+        d._on_save()
+        assert (tmp_path / "fig.csv").exists() and (tmp_path / "fig.params.json").exists()
+        assert not d.isVisible()
