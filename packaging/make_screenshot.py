@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def main(out: str = "docs/screenshot.png", dataset: str = "clusters", steps: int
     from nnsim.app import MainWindow, make_app
 
     app = make_app()
-    settings = QSettings(str(Path(out).with_suffix(".ini")), QSettings.Format.IniFormat)
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "nnsim.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings, warm=False)
     win.resize(1600, 960)
     win.show()
@@ -39,7 +40,6 @@ def main(out: str = "docs/screenshot.png", dataset: str = "clusters", steps: int
         app.processEvents()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     win.grab().save(out)
-    Path(out).with_suffix(".ini").unlink(missing_ok=True)
     win.close()
     print(f"wrote {out}")
 
