@@ -8,21 +8,21 @@ known minima, the global minimum value ``f_min``, a default start, a label and a
 The value formulas are plain Python functions written with ``np.exp`` etc., so the same text is
 compiled by numba for scalars and evaluated by numpy over a whole grid for the contour plot.
 
-========== ============================================ =============================================
-name       f(x, y)                                      teaches
-========== ============================================ =============================================
-canyon     ½ (x² + κ y²)                                 ill-conditioning: GD zig-zags, momentum goes
-                                                         lengthwise, Newton jumps in one step
-rosenbrock (1 − x)² + 100 (y − x²)²                     a curved, flat-bottomed valley
-beale      (1.5 − x + xy)² + (2.25 − x + xy²)²           sharp ridges and flat arms, very different
-           + (2.625 − x + xy³)²                          gradient scales
-saddle     x² − y²                                       a saddle point: tiny gradients near it, SGD
-                                                         stalls, adaptive methods escape
-himmelblau (x² + y − 11)² + (x + y² − 7)²                four global minima: the start decides
-camel      (4 − 2.1x² + x⁴/3) x² + xy + (4y² − 4) y²     six-hump camel: six local minima of different
-                                                         depth (non-convex)
-plateau    1 − exp(−(x² + 2y²)/2)                        a well in a flat plain: vanishing gradients
-========== ============================================ =============================================
+========== ========================================= ==========================================
+name       f(x, y)                                   teaches
+========== ========================================= ==========================================
+canyon     ½ (x² + κ y²)                             ill-conditioning: GD zig-zags, momentum
+                                                     goes lengthwise, Newton jumps in one step
+rosenbrock (1 − x)² + 100 (y − x²)²                  a curved, flat-bottomed valley
+beale      (1.5 − x + xy)² + (2.25 − x + xy²)²       sharp ridges next to flat arms: gradient
+           + (2.625 − x + xy³)²                      sizes differ by orders of magnitude
+saddle     x² − y²                                   a saddle point: SGD stalls, adaptive
+                                                     methods escape
+himmelblau (x² + y − 11)² + (x + y² − 7)²            four global minima: the start decides
+camel      (4 − 2.1x² + x⁴/3) x² + xy + (4y² − 4) y² six-hump camel: six local minima of
+                                                     different depth (non-convex)
+plateau    1 − exp(−(x² + 2y²)/2)                    a well in a flat plain: gradients vanish
+========== ========================================= ==========================================
 """
 
 from __future__ import annotations
@@ -237,6 +237,14 @@ def _grid(name: str, p: tuple, nx: int, ny: int):
     return gx, gy, gz
 
 
+@lru_cache(maxsize=64)
+def _levels(name: str, p: tuple, n: int):
+    gz = _grid(name, p, 200, 200)[2]
+    q = np.unique(np.quantile(gz[np.isfinite(gz)], np.linspace(0.0, 1.0, n + 2) ** 2.5)[1:-1])
+    q.flags.writeable = False
+    return q
+
+
 class Surface:
     """One surface with its parameters: value/grad/hessian for Python callers and the numba ids.
 
@@ -301,10 +309,9 @@ class Surface:
         return _grid(self.name, self.params_key, int(nx), int(ny))
 
     def levels(self, n: int = 24) -> np.ndarray:
-        """Suggested contour levels: quantiles of f over the view, denser where f is low."""
-        gz = self.grid()[2]
-        q = np.quantile(gz[np.isfinite(gz)], np.linspace(0.0, 1.0, n + 2) ** 2.5)[1:-1]
-        return np.unique(q)
+        """Suggested contour levels (cached, read-only): quantiles of f over the view, denser
+        where f is low."""
+        return _levels(self.name, self.params_key, int(n))
 
     def nearest_minimum_distance(self, path: np.ndarray) -> np.ndarray:
         """Distance of each row of ``path`` (m, 2) to the nearest known minimum (NaN if none)."""

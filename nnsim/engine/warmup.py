@@ -11,7 +11,7 @@ import importlib
 import time
 
 #: modules whose ``warmup()`` is called, in this order
-MODULES = ("nnsim.engine.perceptron",)
+MODULES = ("nnsim.engine.perceptron", "nnsim.engine.optimizers")
 
 
 def warm_all(modules=MODULES) -> dict[str, float]:

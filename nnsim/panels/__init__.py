@@ -10,6 +10,7 @@ import importlib
 
 PANELS: tuple[tuple[str, str, str], ...] = (
     ("perceptron", "Perceptron", "nnsim.panels.perceptron:PerceptronPanel"),
+    ("optimizers", "Optimizers", "nnsim.panels.optimizers:OptimizerPanel"),
 )
 
 

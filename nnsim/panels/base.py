@@ -38,6 +38,8 @@ class Panel(QWidget):
     params_class: type[Params] = Params
     #: name → parameter overrides (applied on top of the defaults); shown as a list above the form
     presets: dict[str, dict] = {}
+    #: the preset the panel opens with (None: the Params defaults)
+    default_preset: str | None = None
 
     #: (step_count, steps per second) for the main window's status bar
     stats_changed = Signal(int, float)
@@ -45,6 +47,8 @@ class Panel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.params = self.params_class()
+        if self.default_preset:
+            self.params = self.params.replace(**self.presets[self.default_preset])
         self.snapshot = None
         self._rate = 0.0
         self._closed = False
@@ -162,6 +166,7 @@ class Panel(QWidget):
     def apply_preset(self, name: str) -> None:
         """Defaults plus the preset's overrides; the run restarts from the current seed."""
         self.set_params(self.params_class().replace(**self.presets[name]))
+        self.runner.reset(self.transport.seed())
 
     def _on_preset(self, index: int):
         name = self.preset_box.itemData(index)

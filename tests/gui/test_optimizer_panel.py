@@ -1,0 +1,141 @@
+"""The optimizer panel: click to set the start, stepping, presets, divergence, export, closing."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from nnsim.engine.base import FINISHED
+from nnsim.panels.optimizers import OptimizerPanel, log_levels
+from nnsim.runner import Runner
+from nnsim.widgets.export_dialog import export_figure
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = OptimizerPanel()
+    qtbot.addWidget(p)
+    p.resize(1500, 900)
+    p.show()
+    qtbot.waitExposed(p)
+    qtbot.waitUntil(lambda: p.snapshot is not None, timeout=30000)
+    yield p
+    p.shutdown()
+
+
+def step_to(qtbot, panel, n):
+    panel.transport.stepn_spin.setValue(max(2, n - panel.snapshot.step_count))
+    qtbot.mouseClick(panel.transport.stepn_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.snapshot.step_count == n, timeout=10000)
+
+
+def preset(qtbot, panel, prefix):
+    name = next(n for n in panel.presets if n.startswith(prefix))
+    old = panel.snapshot
+    panel.preset_box.activated.emit(panel.preset_box.findData(name))
+    qtbot.waitUntil(lambda: panel.snapshot is not old and panel.snapshot.step_count == 0
+                    and panel.params.surface == panel.presets[name]["surface"], timeout=10000)
+
+
+def test_opens_with_the_rosenbrock_race_and_steps(panel, qtbot):
+    snap = panel.snapshot
+    assert snap.surface == "rosenbrock" and len(snap.names) == 8
+    step_to(qtbot, panel, 25)
+    snap = panel.snapshot
+    assert all(len(p) == 26 for p in snap.paths)
+    xs, ys = panel._paths["adam"].getData()
+    np.testing.assert_allclose(xs, snap.paths[snap.names.index("adam")][:, 0])
+    assert "Adam" in panel.table.text() and "SGD" in panel.table.text()
+
+
+def test_click_sets_the_start_and_every_path_follows(panel, qtbot):
+    step_to(qtbot, panel, 10)
+    vb = panel.map_plot.getViewBox()
+    scene_pt = vb.mapViewToScene(QPointF(0.5, 2.0))
+    view_pt = panel.map_widget.mapFromScene(scene_pt)
+    qtbot.mouseClick(panel.map_widget.viewport(), Qt.MouseButton.LeftButton, pos=view_pt)
+    qtbot.waitUntil(lambda: abs(panel.snapshot.paths[0][0][0] - 0.5) < 0.03, timeout=10000)
+    snap = panel.snapshot
+    assert abs(panel.params.start_x - 0.5) < 0.03 and abs(panel.params.start_y - 2.0) < 0.03
+    for path in snap.paths:
+        np.testing.assert_allclose(path[0], [panel.params.start_x, panel.params.start_y])
+    assert snap.step_count == 10  # the start is a live parameter: the head stays
+
+
+def test_saddle_preset_sgd_stalls_adaptive_escape(panel, qtbot):
+    preset(qtbot, panel, "Saddle point")
+    panel.transport.speed_box.setCurrentIndex(panel.transport.speed_box.count() - 1)
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.snapshot.status == FINISHED, timeout=20000)
+    snap = panel.snapshot
+    assert snap.step_count == panel.params.steps
+    head = {n: p[-1] for n, p in zip(snap.names, snap.paths)}
+    assert np.hypot(*head["sgd"]) < 0.2 < 1.0 < np.hypot(*head["adam"])
+    assert "Newton" in panel.banner.text()  # the Hessian of the saddle is not positive definite
+
+
+def test_divergence_is_marked_and_others_go_on(panel, qtbot):
+    panel.set_params(panel.params.replace(sgd_lr=0.5))
+    step_to(qtbot, panel, 60)
+    snap = panel.snapshot
+    i = snap.names.index("sgd")
+    assert snap.diverged_at[i] >= 1
+    assert f"SGD diverged at step {snap.diverged_at[i]}" in panel.banner.text()
+    others = [k for k, n in enumerate(snap.names) if n != "sgd"]
+    assert all(snap.diverged_at[k] == -1 for k in others)
+    assert all(np.isfinite(snap.paths[k]).all() for k in others)
+
+
+def test_live_hyperparameter_keeps_the_head(panel, qtbot):
+    step_to(qtbot, panel, 30)
+    before = panel.snapshot.paths[panel.snapshot.names.index("momentum")].copy()
+    with qtbot.waitSignal(panel.runner.params_applied, timeout=5000) as applied:
+        panel.form.editor("momentum_momentum").setValue(0.5)
+    assert applied.args == [True]
+    qtbot.waitUntil(lambda: not np.array_equal(
+        panel.snapshot.paths[panel.snapshot.names.index("momentum")], before), timeout=5000)
+    assert panel.snapshot.step_count == 30
+
+
+def test_export_paths_csv_png_svg(panel, qtbot, tmp_path):
+    step_to(qtbot, panel, 40)
+    export_figure(panel, "Surface and trajectories", tmp_path / "race.csv")
+    rows = [r for r in csv.reader(open(tmp_path / "race.csv")) if r and not r[0].startswith("#")]
+    header, body = rows[0], rows[1:]
+    snap = panel.snapshot
+    # each optimizer's path appears as a column pair with exactly the snapshot's values
+    found = 0
+    for k, path in enumerate(snap.paths):
+        for c in range(0, len(header), 2):
+            col = np.array([float(r[c]) for r in body if r[c] not in ("", "nan")])
+            if len(col) == len(path) and np.allclose(col, path[:, 0], atol=1e-12):
+                found += 1
+                break
+    assert found == len(snap.paths)
+    export_figure(panel, "Surface and trajectories", tmp_path / "race.png", scale=2)
+    export_figure(panel, "Loss against iteration", tmp_path / "loss.svg")
+    assert (tmp_path / "race.png").stat().st_size > 10_000 and "<svg" in (tmp_path / "loss.svg").read_text()
+
+
+def test_closing_mid_run_stops_the_thread(qtbot):
+    before = Runner.live_count()
+    p = OptimizerPanel()
+    qtbot.addWidget(p)
+    p.show()
+    qtbot.waitUntil(lambda: p.snapshot is not None, timeout=30000)
+    p.set_params(p.params.replace(steps=20000))
+    qtbot.mouseClick(p.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: p.runner.playing and p.snapshot.step_count > 3, timeout=10000)
+    p.close()
+    assert Runner.live_count() == before
+
+
+def test_log_levels():
+    z = np.linspace(0, 100, 50)[None, :] * np.ones((3, 1))
+    field, levels = log_levels(z, 0.0, n=5)
+    assert len(levels) == 5 and np.all(np.diff(levels) > 0) and np.isfinite(field).all()
+    field, levels = log_levels(z - 50, None, n=4)  # unbounded: signed log, both signs
+    assert field.min() < 0 < field.max()
