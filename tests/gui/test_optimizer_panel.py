@@ -139,3 +139,15 @@ def test_log_levels():
     assert len(levels) == 5 and np.all(np.diff(levels) > 0) and np.isfinite(field).all()
     field, levels = log_levels(z - 50, None, n=4)  # unbounded: signed log, both signs
     assert field.min() < 0 < field.max()
+
+
+def test_drag_moves_the_start_continuously(panel, qtbot, monkeypatch):
+    """While the left button is held, moving the mouse re-sends the start (coalesced by a timer)."""
+    from nnsim.panels import optimizers as mod
+
+    monkeypatch.setattr(mod.QApplication, "mouseButtons", staticmethod(lambda: Qt.MouseButton.LeftButton))
+    vb = panel.map_plot.getViewBox()
+    for x in np.linspace(-1.0, 0.2, 12):
+        panel.map_plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(float(x), 1.5)))
+    qtbot.waitUntil(lambda: abs(panel.snapshot.paths[0][0][0] - 0.2) < 0.03, timeout=10000)
+    assert abs(panel.params.start_y - 1.5) < 0.03
