@@ -11,15 +11,23 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QSplitter, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFileDialog, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTextEdit,
+                               QWidget)
 
 import nnsim
 from nnsim.panels import PANELS, panel_class
+from nnsim.widgets.presentation import Presentation
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N steps"), ("R", "reset to the seed"),
+             ("Ctrl+O", "open experiment"), ("Ctrl+S", "save experiment"), ("Ctrl+Shift+O", "open data file"),
+             ("Ctrl+E", "export lab report"), ("Ctrl+Shift+E", "export one figure"),
+             ("F5", "presentation mode"), ("F11", "full screen"), ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / normal text"),
+             ("F1", "what am I looking at?"), ("Ctrl+Q", "quit"))
 
 
 class _Warmup(QObject):
@@ -51,6 +59,8 @@ class MainWindow(QMainWindow):
 
         self.panel_list = QListWidget()
         self.panel_list.setMaximumWidth(220)
+        # mouse only: a focused list would swallow Space and the letter keys the transport uses
+        self.panel_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.panel_list.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")
         for key, title, _target in PANELS:
             item = QListWidgetItem(title)
@@ -76,6 +86,7 @@ class MainWindow(QMainWindow):
         self.panel_list.currentItemChanged.connect(self._on_panel_selected)
         self._restore_settings()
 
+        QApplication.instance().installEventFilter(self)
         self.warmup = _Warmup(self)
         self.warmup.finished.connect(self._on_warmed)
         if warm:
@@ -83,15 +94,41 @@ class MainWindow(QMainWindow):
         else:
             self.engine_label.setText("")
 
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
+        """Space plays/pauses the current panel wherever the focus is, except in a text field: a
+        focused button, list or scroll area would otherwise swallow it (a plain shortcut loses)."""
+        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier and not event.isAutoRepeat()
+                and QApplication.activeWindow() is self
+                and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QTextEdit))):
+            panel = self.current_panel()
+            if panel is not None:
+                panel.runner.toggle()
+                return True
+        return super().eventFilter(obj, event)
+
     # ---- menus
     def _build_menus(self):
         file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open data…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_experiment_action = QAction("&Open experiment…", self, shortcut=QKeySequence("Ctrl+O"))
+        self.open_experiment_action.triggered.connect(self._on_open_experiment)
+        file_menu.addAction(self.open_experiment_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.examples_menu = file_menu.addMenu("E&xamples")
+        self._fill_examples()
+        self.save_action = QAction("&Save experiment…", self, shortcut=QKeySequence("Ctrl+S"))
+        self.save_action.triggered.connect(self._on_save_experiment)
+        file_menu.addAction(self.save_action)
+        file_menu.addSeparator()
+        self.open_action = QAction("Open &data…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
         self.open_action.triggered.connect(self._on_open_data)
         file_menu.addAction(self.open_action)
-        self.export_action = QAction("&Export figure…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.export_action = QAction("&Export figure…", self, shortcut=QKeySequence("Ctrl+Shift+E"))
         self.export_action.triggered.connect(self._on_export)
         file_menu.addAction(self.export_action)
+        self.report_action = QAction("Export &lab report…", self, shortcut=QKeySequence("Ctrl+E"))
+        self.report_action.triggered.connect(self._on_export_report)
+        file_menu.addAction(self.report_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -100,10 +137,18 @@ class MainWindow(QMainWindow):
         self.fullscreen_action = QAction("&Full screen", self, shortcut=QKeySequence(Qt.Key.Key_F11), checkable=True)
         self.fullscreen_action.toggled.connect(self._on_fullscreen)
         view_menu.addAction(self.fullscreen_action)
+        self.presentation = Presentation(self, view_menu)
         help_menu = self.menuBar().addMenu("&Help")
+        what = QAction("&What am I looking at?", self, shortcut=QKeySequence(Qt.Key.Key_F1))
+        what.triggered.connect(self._on_panel_help)
+        help_menu.addAction(what)
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self._on_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About nnsim", self)
         about.triggered.connect(self._on_about)
         help_menu.addAction(about)
+        self._fill_recent()
 
     # ---- panels
     def current_panel(self):
@@ -133,6 +178,8 @@ class MainWindow(QMainWindow):
             panel.stats_changed.connect(lambda steps, rate, p=panel: self._on_stats(p, steps, rate))
             self.panels[key] = panel
             self.stack.addWidget(panel)
+            if hasattr(self, "presentation"):
+                self.presentation.apply_to(panel)
         self.stack.setCurrentWidget(self.panels[key])
         self.settings.setValue("last_panel", key)
 
@@ -162,6 +209,125 @@ class MainWindow(QMainWindow):
         if panel is None:
             return
         panel.export_dialog()
+
+    # ---- experiments, examples, reports
+    def open_experiment(self, path: str) -> bool:
+        """Open a .nnsim file in its panel; a bad file gets a message and nothing open is lost."""
+        from nnsim.experiment import ExperimentError, load
+
+        try:
+            exp = load(path)
+            cls = panel_class(exp.panel)
+            exp = load(path, cls.params_class)
+        except (ExperimentError, KeyError) as exc:
+            msg = str(exc) if isinstance(exc, ExperimentError) else f"{Path(path).name}: {exc.args[0]}"
+            self.statusBar().showMessage(f"Could not open {path}", 8000)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the experiment",
+                              f"{msg}\n\nNothing that is open was changed.", parent=self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self.error_dialog = box
+            return False
+        panel = self.show_panel(exp.panel)
+        panel.load_experiment(exp)
+        self._add_recent(str(path))
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def _on_open_experiment(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", str(self._last_dir()), "nnsim experiments (*.nnsim)")
+        if path:
+            self.open_experiment(path)
+
+    def _on_save_experiment(self):
+        panel = self.current_panel()
+        if panel is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save experiment", str(self._last_dir() / f"{panel.key}.nnsim"),
+                                              "nnsim experiments (*.nnsim)")
+        if path:
+            panel.experiment_saved.connect(self._add_recent, Qt.ConnectionType.SingleShotConnection)
+            panel.save_experiment(path)
+
+    def export_report(self, folder: str, callback=None):
+        """Write the current panel's lab report into ``folder`` (asynchronously: the state is copied in
+        the worker first); ``callback(report_path or None, error)`` follows."""
+        panel = self.current_panel()
+        from nnsim.report import write_report
+
+        def done(exp, error):
+            path = None
+            if not error:
+                try:
+                    path = write_report(panel, folder, exp)
+                except (OSError, ValueError) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            if error:
+                panel.show_message(f"<b>Could not write the lab report:</b> {error}", "error")
+            else:
+                panel.show_message(f"Lab report written: {path}", "info")
+            if callback is not None:
+                callback(path, error)
+
+        panel.with_state(done)
+
+    def _on_export_report(self):
+        panel = self.current_panel()
+        if panel is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the lab report", str(self._last_dir()))
+        if folder:
+            self.export_report(str(Path(folder) / f"nnsim-{panel.key}-report"))
+
+    def _last_dir(self) -> Path:
+        recent = self.recent_files()
+        return Path(recent[0]).parent if recent else Path.home()
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str):
+        items = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent", items[:8])
+        self._fill_recent()
+
+    def _fill_recent(self):
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_experiment(p))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    def _fill_examples(self):
+        self.examples_menu.clear()
+        files = sorted((RESOURCES / "examples").glob("*.nnsim"))
+        for path in files:
+            title = path.stem.split("_", 1)[-1].replace("-", " ")
+            action = self.examples_menu.addAction(title)
+            action.triggered.connect(lambda _c=False, p=str(path): self.open_experiment(p))
+        self.examples_menu.setEnabled(bool(files))
+
+    def _on_panel_help(self):
+        panel = self.current_panel()
+        if panel is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.NoIcon, f"{panel.title}: what am I looking at?", panel.help_html(),
+                          parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_shortcuts(self):
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding=3>{rows}</table>",
+                          parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _on_fullscreen(self, on: bool):
         self.showFullScreen() if on else self.showNormal()

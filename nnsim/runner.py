@@ -32,6 +32,7 @@ class _Worker(QObject):
     rate_measured = Signal(float)
     params_applied = Signal(bool)
     stopped = Signal()
+    answered = Signal(int, object, str)
 
     def __init__(self, factory: Callable[[], Any], max_fps: float):
         super().__init__()
@@ -133,6 +134,19 @@ class _Worker(QObject):
         self._guarded(lambda: getattr(self.sim, method)(*args))
         self._emit(force=True)
 
+    @Slot(int, str, object)
+    def query(self, token: int, method: str, args):
+        """Call ``sim.<method>(*args)`` and send the result back (for saving: a copy of the state)."""
+        if self.sim is None:
+            self.answered.emit(token, None, "the simulation is not ready")
+            return
+        try:
+            result = getattr(self.sim, method)(*args)
+        except Exception as exc:  # noqa: BLE001 - the caller shows it
+            self.answered.emit(token, None, f"{type(exc).__name__}: {exc}")
+            return
+        self.answered.emit(token, result, "")
+
     @Slot()
     def ack(self):
         self._acked = True
@@ -174,7 +188,8 @@ class _Worker(QObject):
             return
         now = time.perf_counter()
         n = self._chunk
-        if self._speed > 0:
+        limited = self._speed > 0 and self._budget is None  # Step N runs at full speed
+        if limited:
             self._due = min(self._due + (now - self._last_tick) * self._speed, max(1.0, self._speed * 0.25))
             n = int(self._due)
             if n < 1:
@@ -193,7 +208,7 @@ class _Worker(QObject):
             return
         n = done[0]
         dt = time.perf_counter() - t0
-        if self._speed <= 0:  # adapt the chunk so one tick takes about CHUNK_SECONDS
+        if not limited:  # adapt the chunk so one tick takes about CHUNK_SECONDS
             if dt < CHUNK_SECONDS / 2:
                 self._chunk = min(self._chunk * 2, 1 << 20)
             elif dt > CHUNK_SECONDS * 2 and self._chunk > 1:
@@ -268,6 +283,7 @@ class Runner(QObject):
     _params = Signal(object)
     _invoke = Signal(str, object)
     _ack = Signal()
+    _query = Signal(int, str, object)
 
     _live: set = set()
 
@@ -288,6 +304,10 @@ class Runner(QObject):
         self._params.connect(self._worker.set_params, q)
         self._invoke.connect(self._worker.invoke, q)
         self._ack.connect(self._worker.ack, q)
+        self._query.connect(self._worker.query, q)
+        self._worker.answered.connect(self._on_answered, q)
+        self._callbacks: dict[int, Callable] = {}
+        self._next_token = 0
         self._worker.snapshot_ready.connect(self._on_snapshot, q)
         self._worker.failed.connect(self.failed, q)
         self._worker.playing_changed.connect(self._on_playing_changed, q)
@@ -334,6 +354,13 @@ class Runner(QObject):
         """The panel has painted the last snapshot; the next one may come."""
         self._ack.emit()
 
+    def query(self, method: str, *args, callback: Callable[[Any, str], None]):
+        """Call ``sim.<method>(*args)`` in the worker; ``callback(result, error)`` runs in the GUI thread
+        (``error`` is "" on success). The simulation keeps running."""
+        self._next_token += 1
+        self._callbacks[self._next_token] = callback
+        self._query.emit(self._next_token, method, args)
+
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
@@ -353,6 +380,12 @@ class Runner(QObject):
         return ok
 
     # ---- worker → GUI
+    @Slot(int, object, str)
+    def _on_answered(self, token: int, result, error: str):
+        callback = self._callbacks.pop(token, None)
+        if callback is not None:
+            callback(result, error)
+
     @Slot(object)
     def _on_snapshot(self, snap):
         self.latest = snap

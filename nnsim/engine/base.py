@@ -216,6 +216,21 @@ class SimulationBase:
         self.step(n)
         return n
 
+    def get_state(self) -> dict:
+        """A deep copy of everything ``reset`` built (for saving an experiment; see nnsim.experiment).
+        Simulations holding derived caches may override this and ``set_state`` to leave them out."""
+        import copy
+
+        return copy.deepcopy({k: v for k, v in vars(self).items() if k != "params"})
+
+    def set_state(self, params: Params, state: dict) -> None:
+        """Resume exactly where ``get_state`` was taken: the next step gives the same numbers."""
+        from nnsim.experiment import restore_state
+
+        params = params.validate()
+        restore_state(self, state)
+        self.params = params
+
     def apply_live(self) -> None:
         """Hook for subclasses: the live parameters in ``self.params`` changed."""
 

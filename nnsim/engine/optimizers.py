@@ -893,6 +893,20 @@ class OptimizerRaceSimulation(SimulationBase):
     def apply_live(self) -> None:
         self._recompute()
 
+    def get_state(self) -> dict:
+        """The paths are a pure function of the parameters and the seed: the head is all to keep."""
+        return {"seed": self.seed, "step_count": self.step_count}
+
+    def set_state(self, params: OptimizerRaceParams, state: dict) -> None:
+        try:
+            seed, head = int(state["seed"]), int(state["step_count"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("the saved optimizer-race state needs an integer seed and step_count") from None
+        self.params = params.validate()
+        self.reset(seed)
+        self.step_count = max(0, min(head, int(self.params.steps)))
+        self._update_status()
+
     # ---- stepping ----------------------------------------------------------------------------
     @property
     def head(self) -> int:

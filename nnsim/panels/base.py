@@ -43,6 +43,10 @@ class Panel(QWidget):
 
     #: (step_count, steps per second) for the main window's status bar
     stats_changed = Signal(int, float)
+    #: path of an experiment file just written
+    experiment_saved = Signal(str)
+    #: "What am I looking at?": a short help for students (HTML); see help_html()
+    help_text = ""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -139,6 +143,74 @@ class Panel(QWidget):
         params = params.validate()
         self.form.set_params(params)
         self._on_params_edited(params)
+
+    # ---- experiments
+    def thumbnail_png(self, width: int = 360) -> bytes:
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+        pix = self.grab().scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        pix.save(buf, "PNG")
+        return bytes(data.data())
+
+    def with_state(self, callback) -> None:
+        """``callback(experiment, error)`` with an Experiment of the run as it stands (state copied in
+        the worker, between two chunks, while the run goes on)."""
+        from nnsim.experiment import Experiment
+
+        params, seed = self.params, self.transport.seed()
+        thumb = self.thumbnail_png()
+
+        def done(state, error):
+            if error:
+                callback(None, error)
+                return
+            step = int(state.get("step_count", self.snapshot.step_count if self.snapshot else 0))
+            callback(Experiment(panel=self.key, params=params.to_dict(), seed=seed, step_count=step,
+                                state=state, thumbnail=thumb), "")
+
+        self.runner.query("get_state", callback=done)
+
+    def save_experiment(self, path) -> None:
+        """Write the run to ``path`` (.nnsim); ``experiment_saved`` follows, or a banner with the error."""
+        from nnsim.experiment import ExperimentError, save
+
+        def done(exp, error):
+            if error:
+                self.show_message(f"<b>Could not save the experiment:</b> {error}", "error")
+                return
+            try:
+                written = save(path, exp)
+            except ExperimentError as exc:
+                self.show_message(f"<b>Could not save the experiment:</b> {exc}", "error")
+                return
+            self.show_message(f"Saved the experiment to {written}", "info")
+            self.experiment_saved.emit(str(written))
+
+        self.with_state(done)
+
+    def load_experiment(self, exp) -> None:
+        """Restore parameters, seed and state: the next step gives the numbers the saved run would have."""
+        params = self.params_class.from_dict(exp.params)
+        self.form.set_params(params)
+        self.params = params
+        self.transport.seed_spin.setValue(int(exp.seed))
+        self.banner.setProperty("kind", None)
+        if exp.state is not None:
+            self.runner.invoke("set_state", params, exp.state)
+        else:
+            self.runner.set_params(params)
+            self.runner.reset(int(exp.seed))
+            if exp.step_count:
+                self.runner.step(int(exp.step_count))
+
+    def help_html(self) -> str:
+        return (f"<h2>{self.title}</h2><p>{self.description}</p>{self.help_text}"
+                "<h3>Controls</h3><p>Space: play / pause · →: one step · Shift+→: N steps · R: reset to the "
+                "seed · parameters marked ⟲ restart the run, the others apply live · right click on a plot: "
+                "export it.</p>")
 
     def export_dialog(self, figure: str | None = None):
         """Open File > Export figure… for this panel, with ``figure`` preselected."""

@@ -52,6 +52,21 @@ class OptimizerPanel(Panel):
     params_class = OptimizerRaceParams
     presets = {name: dict(overrides) for name, overrides in PRESETS.items()}
     default_preset = "Rosenbrock race"
+    help_text = """
+<p>Every optimizer starts at the same point (the black cross) and follows its own update rule on the
+same surface; one step is one iteration of all of them. The colours show log f, darkest near the
+minimum (gold star); the dots are where each optimizer is now.</p>
+<ul><li><b>SGD</b> steps against the gradient: θ ← θ − ηg. In a narrow canyon it bounces from wall to
+wall; near a saddle the gradient is tiny and it barely moves.</li>
+<li><b>Momentum</b> keeps a velocity v ← μv − ηg and moves by v (dashed segment); along a straight canyon
+it speeds up to η‖g‖/(1 − μ). <b>Nesterov</b> takes its gradient at the look-ahead point θ + μv (circle).</li>
+<li><b>AdaGrad, RMSProp, Adam, AdaDelta</b> divide each coordinate's step by a running size of its
+gradients, so flat directions get large steps (see "effective η" in the table). AdaGrad's sum only
+grows, so it slows down for good; RMSProp forgets old gradients.</li>
+<li><b>Newton</b> uses the curvature: θ ← θ − H⁻¹g. It lands on the minimum of a quadratic in one step,
+but where H is not positive definite it heads for a saddle or a maximum (the banner says so).</li></ul>
+<p><b>Try:</b> the presets; click or drag on the surface to move the start; change μ or η while playing.</p>
+"""
 
     def make_simulation(self, params, seed):
         return OptimizerRaceSimulation(params, seed=seed)

@@ -59,6 +59,19 @@ class PerceptronPanel(Panel):
     step_unit = "sample"
     default_speed = 10.0
     params_class = PerceptronParams
+    help_text = """
+<p>A perceptron adds its weighted inputs and fires (y = 1) when the sum is positive:
+y = 1 if w·x &gt; 0 else 0, with x = [−1, x₁, x₂], so w₀ acts as a threshold (the bias). The points where
+w·x = 0 form a straight line, the <b>decision boundary</b>; the weight vector (w₁, w₂), drawn as the
+magenta arrow, is perpendicular to it and points to the side classified as 1.</p>
+<p>Each step shows one sample. If the output is wrong, the rule adds η·x (a missed positive sample) or
+subtracts it (a false positive): w ← w + η (t − y) x. Adding x turns the boundary towards the point,
+subtracting turns it away. The table on the right shows the numbers of the update just made.</p>
+<p><b>Try:</b> AND and OR converge in a few epochs (the banner says when). XOR never does: no straight
+line separates its classes, and the panel says so after the epoch limit. On the two clusters, watch the
+fading history of boundaries; compare z-score normalization. With 3 or 4 classes each output neuron
+learns its class against all the others. Click to add your own points (left) or remove them (right).</p>
+"""
     presets = {
         "Worked example (lecture 1): η = 1, fixed order": dict(dataset="worked", lr=1.0, order="fixed"),
         "AND gate": dict(dataset="and", lr=0.1),

@@ -22,7 +22,8 @@ class TransportBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.play_button = QPushButton("▶ Play")
-        self.play_button.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        # Space is handled by the main window (see MainWindow.eventFilter): a button shortcut on Space
+        # never fires while a button, list or scroll area has the focus
         self.play_button.setToolTip("Play / pause (Space)")
         self.step_button = QPushButton(f"Step 1 {step_unit}")
         self.step_button.setShortcut(QKeySequence(Qt.Key.Key_Right))
@@ -32,7 +33,8 @@ class TransportBar(QWidget):
         self.stepn_spin.setValue(10)
         self.stepn_spin.setToolTip("How many steps 'Step N' advances")
         self.stepn_button = QPushButton("Step N")
-        self.stepn_button.setToolTip("Advance N steps at full speed, then pause")
+        self.stepn_button.setToolTip("Advance N steps at full speed, then pause (Shift+→)")
+        self.stepn_button.setShortcut(QKeySequence("Shift+Right"))
         self.reset_button = QPushButton("⟲ Reset")
         self.reset_button.setShortcut(QKeySequence(Qt.Key.Key_R))
         self.reset_button.setToolTip("Restart from the seed's initial state (R)")

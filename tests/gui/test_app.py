@@ -39,8 +39,10 @@ def test_window_lists_working_panels_and_menus(window, qtbot):
     titles = [window.panel_list.item(i).text() for i in range(window.panel_list.count())]
     assert titles == [t for _, t, _ in PANELS]
     menus = menu_texts(window)
-    assert {"Open data…", "Export figure…", "Quit"} <= set(menus["File"])
-    assert menus["View"] == ["Full screen"] and menus["Help"] == ["About nnsim"]
+    assert {"Open experiment…", "Save experiment…", "Open data…", "Export figure…", "Export lab report…",
+            "Quit"} <= set(menus["File"])
+    assert {"Full screen", "Presentation mode", "Larger text", "Theme"} <= set(menus["View"])
+    assert menus["Help"] == ["What am I looking at?", "Keyboard shortcuts", "About nnsim"]
     assert window.fullscreen_action.shortcut().toString() == "F11"
     panel = window.current_panel()
     assert panel is not None and panel.key == PANELS[0][0]
