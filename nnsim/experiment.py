@@ -176,6 +176,9 @@ def save(path: str | os.PathLike, exp: Experiment) -> Path:
             zf.writestr("arrays.npz", buf.getvalue())
             if exp.thumbnail:
                 zf.writestr("thumbnail.png", exp.thumbnail)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a saved experiment is not
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

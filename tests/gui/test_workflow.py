@@ -175,3 +175,20 @@ def test_help_texts(make_window, qtbot):
         panel = ready(qtbot, w.show_panel(key))
         html = panel.help_html()
         assert panel.title in html and len(panel.help_text) > 200, key
+
+
+def test_every_example_opens_in_its_panel(make_window, qtbot):
+    from nnsim.app import RESOURCES
+
+    w = make_window()
+    files = sorted((RESOURCES / "examples").glob("*.nnsim"))
+    assert len(files) >= 5 and len(w.examples_menu.actions()) == len(files)
+    for action, path in zip(w.examples_menu.actions(), files):
+        action.trigger()
+        panel = w.current_panel()
+        qtbot.waitUntil(lambda: panel.snapshot is not None and w.recent_files()[0] == str(path), timeout=30000)
+        from nnsim.experiment import load
+
+        exp = load(path)
+        assert panel.key == exp.panel
+        qtbot.waitUntil(lambda: panel.params.to_dict() == exp.params, timeout=10000)
