@@ -223,9 +223,15 @@ class Panel(QWidget):
         return dialog
 
     def _add_export_actions(self):
-        """Every plot's right-click menu gets "Export this figure…" (PNG, SVG or CSV + parameters)."""
+        """Every plot's right-click menu gets "Export this figure…" (PNG, SVG or CSV + parameters), and
+        hovering any plot shows the values of the nearest point."""
+        from nnsim.widgets.hover import HoverValues
+
+        self.hovers = {}
         for name, target in self.figures().items():
             plot_item = getattr(target, "getPlotItem", lambda: None)()
+            if plot_item is not None:
+                self.hovers[name] = HoverValues(target)
             if plot_item is None or not plot_item.menuEnabled():
                 continue  # (a plot that uses right click itself, e.g. to remove points)
             menu = plot_item.vb.menu

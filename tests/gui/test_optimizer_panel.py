@@ -151,3 +151,17 @@ def test_drag_moves_the_start_continuously(panel, qtbot, monkeypatch):
         panel.map_plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(float(x), 1.5)))
     qtbot.waitUntil(lambda: abs(panel.snapshot.paths[0][0][0] - 0.2) < 0.03, timeout=10000)
     assert abs(panel.params.start_y - 1.5) < 0.03
+
+
+def test_hover_shows_exact_step_and_value(panel, qtbot):
+    step_to(qtbot, panel, 50)
+    snap = panel.snapshot
+    k = snap.names.index("adam")
+    hover = panel.hovers["Loss against iteration"]
+    y = float(snap.losses[k][20] - snap.f_min)
+    import math
+
+    text = hover.text_at(20.0, math.log10(y))  # the loss axis is logarithmic: view y is log10
+    assert text is not None and "iteration = 20" in text
+    shown = float(text.split("f(θ) − f* = ")[1].split("<")[0])
+    assert shown == pytest.approx(y, rel=1e-5)
