@@ -231,6 +231,24 @@ def warmup() -> None:
     p.predict([[0.0, 0.0]])
 
 
+def confusion_matrix(labels: np.ndarray, outputs: np.ndarray, n_classes: int):
+    """Rows: true class; columns: the class the outputs name, plus "none/several" in the multi-class
+    case (one neuron per class: a sample is assigned class k only when neuron k alone fires).
+    Returns (matrix, column names)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    outputs = np.asarray(outputs, dtype=np.int64).reshape(len(labels), -1)
+    k = max(int(n_classes), 2)
+    if outputs.shape[1] == 1:
+        pred, cols = outputs[:, 0], [str(c) for c in range(2)]
+    else:
+        fired = outputs.sum(axis=1)
+        pred = np.where(fired == 1, outputs.argmax(axis=1), k)
+        cols = [str(c) for c in range(k)] + ["none/several"]
+    M = np.zeros((k, len(cols)), dtype=np.int64)
+    np.add.at(M, (labels, pred), 1)
+    return M, cols
+
+
 def linearly_separable(Xa: np.ndarray, T: np.ndarray, bias: bool = True) -> np.ndarray:
     """Per output neuron: does some w satisfy ``(2 t_i - 1) w . x_i >= 1`` for every sample?
 
@@ -308,6 +326,7 @@ class UpdateRecord:
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class PerceptronSnapshot(Snapshot):
+    outputs: np.ndarray = None    # (m, n_out) 0/1 outputs under the current weights
     X: np.ndarray                 # (m, 2) raw coordinates
     labels: np.ndarray            # (m,) int, 0..K-1
     n_classes: int
@@ -543,8 +562,9 @@ class PerceptronSimulation(SimulationBase):
         h = min(self.params.history, hc, cap)
         hist = self._hist[[(hc - h + i) % cap for i in range(h)]]
         m = len(self._X)
-        wrong = (net_inputs(self._W, self._Xa) > 0).astype(np.int64) != self._T
-        return PerceptronSnapshot(
+        outputs = (net_inputs(self._W, self._Xa) > 0).astype(np.int64)
+        wrong = outputs != self._T
+        return PerceptronSnapshot(outputs=outputs,
             step_count=self.step_count, status=self.status, message=self.message,
             X=self._X.copy(), labels=self._labels.copy(), n_classes=self._K, T=self._T.copy(),
             weights=self._W.copy(), weights_raw=self._to_raw(self._W),

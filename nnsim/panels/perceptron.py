@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from nnsim.engine.datasets import DataFileError, load_xy_csv
-from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation
+from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
-from nnsim.widgets.equation import perceptron_update_html
+from nnsim.widgets.equation import confusion_html, perceptron_update_html
 from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, make_plot
 
 MAX_HISTORY = 50
@@ -193,7 +193,8 @@ learns its class against all the others. Click to add your own points (left) or 
         else:
             self.errors_curve.setData([], [])
             self.errors_plot.setXRange(0.5, 5.5, padding=0)
-        self.equation.setText(perceptron_update_html(snap))
+        matrix, cols = confusion_matrix(snap.labels, snap.outputs, snap.n_classes)
+        self.equation.setText(perceptron_update_html(snap) + confusion_html(matrix, cols))
 
     def _ensure_class_items(self, n: int):
         while len(self._class_items) < n:

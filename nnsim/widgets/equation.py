@@ -48,3 +48,18 @@ def perceptron_update_html(snap) -> str:
             + "</table>" + f"<p>{verdict}</p>"
             "<p style='color:#555'>y = 1 if w·x &gt; 0 else 0; &nbsp; w ← w + η (t − y) x; "
             "x = [x₀, x₁, x₂] with x₀ = −1 carrying the bias weight w₀ (x₀ = 0 when the bias is off).</p>")
+
+
+def confusion_html(matrix: np.ndarray, cols: list[str]) -> str:
+    """Accuracy and the confusion matrix (rows: true class, columns: predicted)."""
+    total = int(matrix.sum())
+    correct = int(sum(matrix[i, i] for i in range(min(matrix.shape))))
+    acc = f"{100.0 * correct / total:.1f} % ({correct}/{total})" if total else "—"
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    rows = "".join(
+        f"<tr><th>{i}</th>" + "".join(
+            f"<td align=center style='{'background:#e6f6e6' if i == j else ('background:#fde8e8' if v else '')}'>{v}</td>"
+            for j, v in enumerate(r)) + "</tr>" for i, r in enumerate(matrix))
+    return (f"<p><b>Accuracy on the training data:</b> {acc}</p>"
+            "<table cellspacing=0 cellpadding=3 border=1 style='border-color:#bbb'>"
+            f"<tr style='background:#eee'><th>true \\ predicted</th>{head}</tr>{rows}</table>")

@@ -369,3 +369,20 @@ def test_advance_stops_exactly_where_the_status_changes():
         assert snap.epoch_errors[-1] == 0 and (snap.epoch_errors[:-1] > 0).all()
         ref.step(taken)  # the same steps as plain step(n): bit for bit
         np.testing.assert_array_equal(ref.snapshot().weights, snap.weights)
+
+
+def test_confusion_matrix_counts_every_sample():
+    from nnsim.engine.perceptron import confusion_matrix
+
+    M, cols = confusion_matrix(np.array([0, 0, 1, 1]), np.array([[0], [1], [1], [1]]), 2)
+    np.testing.assert_array_equal(M, [[1, 1], [0, 2]])
+    labels = np.array([0, 1, 2, 2])
+    outputs = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0]])
+    M, cols = confusion_matrix(labels, outputs, 3)
+    assert cols[-1] == "none/several"
+    np.testing.assert_array_equal(M, [[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 1]])
+    sim = PerceptronSimulation(PerceptronParams(dataset="multi4"), seed=3)
+    sim.step(137)
+    snap = sim.snapshot()
+    M, _ = confusion_matrix(snap.labels, snap.outputs, snap.n_classes)
+    assert M.sum() == len(snap.X) and np.trace(M) == int((~snap.misclassified).sum())
