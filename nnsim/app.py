@@ -58,7 +58,8 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
 
         self.panel_list = QListWidget()
-        self.panel_list.setMaximumWidth(220)
+        self.panel_list.setMaximumWidth(170)
+        self.panel_list.setMinimumWidth(120)
         # mouse only: a focused list would swallow Space and the letter keys the transport uses
         self.panel_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.panel_list.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")

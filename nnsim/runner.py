@@ -42,6 +42,7 @@ class _Worker(QObject):
         self._playing = False
         self._budget: int | None = None  # steps left for Step / Step N; None while playing freely
         self._speed = 0.0  # steps per second; 0 = as fast as possible
+        self._stop_at = 0  # Play pauses when the step count reaches this (0: never)
         self._chunk = 1
         self._due = 0.0
         self._last_tick = 0.0
@@ -99,6 +100,10 @@ class _Worker(QObject):
     def set_speed(self, steps_per_second: float):
         self._speed = max(0.0, float(steps_per_second))
         self._due = 0.0
+
+    @Slot(int)
+    def set_stop_at(self, step: int):
+        self._stop_at = max(0, int(step))
 
     @Slot(int)
     def reset(self, seed: int):
@@ -201,6 +206,9 @@ class _Worker(QObject):
         self._last_tick = now
         if self._budget is not None:
             n = min(n, self._budget)
+        stop_at = self._stop_at if self._budget is None and self._stop_at > self.sim.step_count else 0
+        if stop_at:
+            n = min(n, stop_at - self.sim.step_count)
         before = self.sim.status
         t0 = time.perf_counter()
         done = [n]
@@ -220,6 +228,8 @@ class _Worker(QObject):
             self._budget -= n
             if self._budget <= 0:
                 halted = True
+        if stop_at and self.sim.step_count >= stop_at:
+            halted = True
         if halted:
             self._set_playing(False)
             self._emit(force=True)
@@ -283,6 +293,7 @@ class Runner(QObject):
     _params = Signal(object)
     _invoke = Signal(str, object)
     _ack = Signal()
+    _stop_at = Signal(int)
     _query = Signal(int, str, object)
 
     _live: set = set()
@@ -304,6 +315,7 @@ class Runner(QObject):
         self._params.connect(self._worker.set_params, q)
         self._invoke.connect(self._worker.invoke, q)
         self._ack.connect(self._worker.ack, q)
+        self._stop_at.connect(self._worker.set_stop_at, q)
         self._query.connect(self._worker.query, q)
         self._worker.answered.connect(self._on_answered, q)
         self._callbacks: dict[int, Callable] = {}
@@ -345,6 +357,10 @@ class Runner(QObject):
 
     def set_params(self, params):
         self._params.emit(params)
+
+    def set_stop_at(self, step: int):
+        """Play pauses when the step count reaches ``step`` (0: no such stop)."""
+        self._stop_at.emit(int(step))
 
     def invoke(self, method: str, *args):
         """Call ``sim.<method>(*args)`` in the worker thread (pauses first), then send a snapshot."""

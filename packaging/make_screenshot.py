@@ -19,7 +19,7 @@ def main(out: str = "docs/screenshot.png", dataset: str = "clusters", steps: int
     app = make_app()
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "nnsim.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings, warm=False)
-    win.resize(1600, 960)
+    win.resize(*(int(v) for v in __import__("os").environ.get("NNSIM_SHOT_SIZE", "1600x960").split("x")))
     win.show()
     panel = win.show_panel("perceptron")
 

@@ -84,7 +84,6 @@ class Panel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         self.area = QWidget()
         centre = QWidget()
@@ -105,8 +104,9 @@ class Panel(QWidget):
 
         self.build_views(self.area)
         self._add_export_actions()
-        # the form must never be clipped: the scroll area is as wide as its content wants
-        scroll.setMinimumWidth(left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6)
+        # as wide as the form wants (nothing clipped), up to 430 px; beyond that it scrolls sideways
+        scroll.setMinimumWidth(min(430, left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 12))
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         params, seed = self.params, self.transport.seed()
         self.runner = Runner(lambda: self.make_simulation(params, seed), parent=self)
@@ -120,6 +120,7 @@ class Panel(QWidget):
         self.transport.step_clicked.connect(self.runner.step)
         self.transport.reset_clicked.connect(self._on_reset)
         self.transport.speed_changed.connect(self.runner.set_speed)
+        self.transport.stop_changed.connect(self.runner.set_stop_at)
         self.form.params_changed.connect(self._on_params_edited)
         self.form.invalid.connect(lambda msg: self.show_message(msg, "error"))
 

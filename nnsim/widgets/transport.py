@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 #: (label, steps per second); 0 means as fast as possible
 SPEEDS = (("1 step/s", 1.0), ("2 steps/s", 2.0), ("5 steps/s", 5.0), ("10 steps/s", 10.0),
@@ -16,16 +16,21 @@ class TransportBar(QWidget):
     step_clicked = Signal(int)
     reset_clicked = Signal(int)
     speed_changed = Signal(float)
+    stop_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None, step_unit: str = "step", default_speed: float = 10.0):
         super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        lay, lay2 = QHBoxLayout(), QHBoxLayout()
+        grid.addLayout(lay, 0, 0)
+        grid.addLayout(lay2, 1, 0)
         self.play_button = QPushButton("▶ Play")
         # Space is handled by the main window (see MainWindow.eventFilter): a button shortcut on Space
         # never fires while a button, list or scroll area has the focus
         self.play_button.setToolTip("Play / pause (Space)")
-        self.step_button = QPushButton(f"Step 1 {step_unit}")
+        self.step_button = QPushButton("Step")
         self.step_button.setShortcut(QKeySequence(Qt.Key.Key_Right))
         self.step_button.setToolTip(f"Advance exactly one {step_unit} (→)")
         self.stepn_spin = QSpinBox()
@@ -48,19 +53,29 @@ class TransportBar(QWidget):
         idx = [v for _, v in SPEEDS].index(default_speed) if default_speed in [v for _, v in SPEEDS] else 3
         self.speed_box.setCurrentIndex(idx)
         self.speed_box.setToolTip("Updates per second while playing")
+        self.stop_spin = QSpinBox()
+        self.stop_spin.setRange(0, 100_000_000)
+        self.stop_spin.setSpecialValueText("no stop")
+        self.stop_spin.setPrefix("stop at ")
+        self.stop_spin.setToolTip(f"Play pauses when this many {step_unit}s are done (0: never)")
         self.counter = QLabel(f"{step_unit}s: 0")
-        self.counter.setMinimumWidth(120)
-        for w in (self.play_button, self.step_button, self.stepn_spin, self.stepn_button, self.reset_button,
-                  self.seed_spin, self.speed_box):
+        self.counter.setMinimumWidth(140)
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for w in (self.play_button, self.step_button, self.stepn_button, self.stepn_spin, self.reset_button,
+                  self.seed_spin):
             lay.addWidget(w)
         lay.addStretch(1)
-        lay.addWidget(self.counter)
+        for w in (self.speed_box, self.stop_spin):
+            lay2.addWidget(w)
+        lay2.addStretch(1)
+        lay2.addWidget(self.counter)
         self._unit = step_unit
         self.play_button.clicked.connect(self.play_clicked)
         self.step_button.clicked.connect(lambda: self.step_clicked.emit(1))
         self.stepn_button.clicked.connect(lambda: self.step_clicked.emit(self.stepn_spin.value()))
         self.reset_button.clicked.connect(lambda: self.reset_clicked.emit(self.seed_spin.value()))
         self.speed_box.currentIndexChanged.connect(lambda _i: self.speed_changed.emit(self.speed()))
+        self.stop_spin.valueChanged.connect(self.stop_changed)
 
     def speed(self) -> float:
         return float(self.speed_box.currentData())

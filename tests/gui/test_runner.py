@@ -207,3 +207,17 @@ def test_factory_error_is_reported(qtbot):
         assert "no such data set" in blocker.args[0]
     finally:
         runner.shutdown()
+
+
+def test_play_stops_at_the_requested_step(make_runner, qtbot):
+    runner, rec, holder = make_runner()
+    runner.set_speed(0)
+    runner.set_stop_at(12345)
+    runner.play()
+    qtbot.waitUntil(lambda: rec.count == 12345 and not runner.playing, timeout=10000)
+    assert holder["sim"].step_count == 12345
+    runner.set_stop_at(0)
+    runner.play()  # past the stop: plays on
+    qtbot.waitUntil(lambda: (rec.count or 0) > 12345 + 1000, timeout=10000)
+    runner.pause()
+    qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
