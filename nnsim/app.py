@@ -173,8 +173,12 @@ class MainWindow(QMainWindow):
         if key not in self.panels:
             try:
                 panel = panel_class(key)()
-            except Exception as exc:  # noqa: BLE001
-                QMessageBox.critical(self, "Could not open panel", f"{key}: {type(exc).__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a broken panel must not take the app down
+                box = QMessageBox(QMessageBox.Icon.Critical, "Could not open the panel",
+                                  f"{key}: {type(exc).__name__}: {exc}", parent=self)
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.open()  # not exec(): nothing else waits on it
+                self.error_dialog = box
                 return
             panel.stats_changed.connect(lambda steps, rate, p=panel: self._on_stats(p, steps, rate))
             self.panels[key] = panel

@@ -9,8 +9,8 @@ The file is a zip archive holding
 * ``thumbnail.png``: a picture of the panel when saved (optional).
 
 The state is the simulation object's own attributes (:func:`capture_state`), encoded without pickle:
-numbers, strings, lists, dicts, numpy arrays, numpy random generators and frozen dataclasses defined
-in ``nnsim`` modules. Opening never imports anything outside ``nnsim`` and never runs code from the
+numbers, strings, lists, dicts, numpy arrays, numpy random generators, dataclasses and plain objects
+(their attributes, restored without calling ``__init__``) of classes defined in ``nnsim`` modules. Opening never imports anything outside ``nnsim`` and never runs code from the
 file. Saving is atomic: the archive is written to a temporary file beside the target, then renamed.
 """
 
@@ -78,6 +78,10 @@ class _Encoder:
                 raise ExperimentError(f"cannot save {where}: {cls.__name__} is not an nnsim type")
             fields = {f.name: self.encode(getattr(obj, f.name), f"{where}.{f.name}") for f in dataclasses.fields(obj)}
             return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
+        if type(obj).__module__.startswith("nnsim.") and hasattr(obj, "__dict__") and not isinstance(obj, type):
+            cls = type(obj)  # a plain nnsim object (a network, an update rule): its attributes
+            attrs = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
+            return {"__object__": f"{cls.__module__}:{cls.__qualname__}", "attrs": attrs}
         if isinstance(obj, tuple):
             return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
         if isinstance(obj, list):
@@ -118,6 +122,21 @@ def _decode(obj: Any, arrays, where: str) -> Any:
         except (TypeError, ValueError, KeyError) as exc:
             raise ExperimentError(f"the file is damaged: bad random generator state for {where} ({exc})") from None
         return gen
+    if "__object__" in obj:
+        target = str(obj["__object__"])
+        module, _, name = target.partition(":")
+        if not module.startswith("nnsim."):
+            raise ExperimentError(f"the file names a type outside nnsim ({target}); it was not opened")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            raise ExperimentError(f"the file names an unknown type {target}") from None
+        if not isinstance(cls, type) or dataclasses.is_dataclass(cls):
+            raise ExperimentError(f"the file names {target}, which cannot be restored this way")
+        inst = cls.__new__(cls)  # no __init__: the attributes below are the whole state
+        for k, v in obj.get("attrs", {}).items():
+            setattr(inst, str(k), _decode(v, arrays, f"{where}.{k}"))
+        return inst
     if "__dataclass__" in obj:
         target = str(obj["__dataclass__"])
         module, _, name = target.partition(":")

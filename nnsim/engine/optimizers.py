@@ -518,8 +518,12 @@ class Rule:
         if self.size < 1:
             raise ValueError("size must be at least 1")
         self.hp, self.hyper = hyper_vector(name, **hyper)
-        self._kernel = _KERNELS.get(name)
         self.reset()
+
+    @property
+    def _kernel(self):
+        # looked up, not stored: a Rule's attributes are plain data (saved in experiment files)
+        return _KERNELS.get(self.name)
 
     def reset(self) -> None:
         """Forget all state (t = 0, v = r = s = 0, ...)."""

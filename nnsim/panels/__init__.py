@@ -11,6 +11,8 @@ import importlib
 PANELS: tuple[tuple[str, str, str], ...] = (
     ("perceptron", "Perceptron", "nnsim.panels.perceptron:PerceptronPanel"),
     ("optimizers", "Optimizers", "nnsim.panels.optimizers:OptimizerPanel"),
+    ("mlp", "Multilayer perceptron", "nnsim.panels.mlp:MLPPanel"),
+    ("tsne", "t-SNE springs", "nnsim.panels.tsne:TSNEPanel"),
 )
 
 

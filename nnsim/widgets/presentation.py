@@ -133,6 +133,8 @@ class Presentation:
             for _sample, label in plot.legend.items:
                 label.setText(label.text, size=f"{plots.TICK_PT * s:.0f}pt", color=fg)
         for item in plot.listDataItems():
+            if not hasattr(item, "setPen"):
+                continue
             pen = getattr(item, "opts", {}).get("pen")
             if pen is None or isinstance(pen, (list, tuple)):
                 continue

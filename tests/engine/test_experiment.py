@@ -116,3 +116,20 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         ex.save(good, ex.Experiment(panel="perceptron", params={}, seed=0, step_count=0, state={"a": 1}))
     assert good.read_bytes() == original
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nnsim-")]
+
+
+def test_plain_nnsim_objects_round_trip_without_init(tmp_path):
+    """A Rule (an object, not a dataclass) is restored from its attributes and keeps working."""
+    from nnsim.engine.optimizers import make_rule
+
+    rule = make_rule("adam", 4, lr=0.1)
+    theta = np.arange(4.0)
+    rule.apply(theta, 2 * theta)
+    path = ex.save(tmp_path / "r", ex.Experiment(panel="p", params={}, seed=0, step_count=1,
+                                                 state={"rule": rule, "theta": theta}))
+    state = ex.load(path).state
+    other, t2 = state["rule"], state["theta"]
+    assert type(other) is type(rule) and other.t == 1
+    rule.apply(theta, 2 * theta)
+    other.apply(t2, 2 * t2)
+    np.testing.assert_array_equal(theta, t2)

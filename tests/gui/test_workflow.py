@@ -42,6 +42,10 @@ def ready(qtbot, panel):
         old = panel.snapshot
         panel.set_params(panel.params.replace(dataset="xor", max_epochs=100000))
         qtbot.waitUntil(lambda: panel.snapshot is not old and panel.snapshot.X.shape == (4, 2), timeout=10000)
+    if panel.key == "actmax":  # a long ascent horizon, so the run does not finish before the test's steps
+        old = panel.snapshot
+        panel.set_params(panel.params.replace(am_steps=200))
+        qtbot.waitUntil(lambda: panel.snapshot is not old, timeout=10000)
     return panel
 
 

@@ -1,0 +1,386 @@
+"""MLP panel: the same network trained with 1–6 learning rates side by side, and inside the network.
+
+Top: one decision-region heatmap per run (colour = predicted class, paler = less sure; filled
+points = training, hollow = test) and the loss curves of all runs on one plot (training solid, test
+dashed; linear or log axis). Bottom: the hidden units' activation maps and the network diagram of the
+inspected run (both update while training), and tabs with the runs table (final accuracies), the
+chain rule for one weight with its numbers, the gradient check and the plot of φ and φ′.
+Left click on a heatmap adds a point of the chosen class, right click removes the nearest point.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
+                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from nnsim.engine.base import DIVERGED, FINISHED, RUNNING
+from nnsim.engine.data2d import DataFileError, load_csv
+from nnsim.engine.mlp_sim import MLPParams, MLPSimulation
+from nnsim.panels import mlp_text
+from nnsim.panels.base import Panel
+from nnsim.panels.mlp_loss import LossView
+from nnsim.panels.mlp_views import RegionGrid, UnitMosaic, region_rgb, run_color
+from nnsim.widgets.network_diagram import NetworkDiagram
+from nnsim.widgets.plots import make_plot
+
+#: while playing, text (tables, equations, titles) is refreshed at most this often: numbers that
+#: change 30 times a second cannot be read, and laying out rich text every frame is not free
+TEXT_INTERVAL = 0.2
+
+_LR4 = dict(dataset="moons", runs=4, lr1=0.01, lr2=1.0, lr3=10.0, lr4=40.0, max_steps=2000, inspect=2)
+_OVERFIT = dict(dataset="moons", n_points=60, noise=0.35, test_fraction=0.5, layers=2, units=64,
+                hidden="tanh", runs=1, lr1=1.0, max_steps=3000, inspect=1)
+_COURSE004 = dict(dataset="blobs3", noise=0.05, spread=0.2, layers=1, units=3, init="normal", runs=2,
+                  lr1=0.01, lr2=1.0, max_steps=1000, inspect=2)
+
+
+def _html_label() -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet("QLabel { background: white; padding: 6px; font-size: 11pt; }")
+    return label
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
+
+
+class MLPPanel(Panel):
+    key = "mlp"
+    title = "Multilayer perceptron"
+    description = "Learning-rate effects, activations, hidden units and gradient checking (lectures 3–7)."
+    help_text = """
+<p>The same small network is trained several times side by side, from the same initial weights, on the
+same data and the same batches: the runs differ <i>only</i> in the learning rate η. Each heatmap shows
+the classes the network would predict over the plane; the loss plot overlays every run (solid:
+training, dashed: held-out test data).</p>
+<ul><li>η too small: the loss creeps down. A good η: fast and smooth. Too large: the loss jumps around.
+Much too large: it explodes, and the run is marked "diverged at step N" while the others go on.</li>
+<li>Each hidden unit computes φ(a·W + b); its small map shows where in the plane it is active. With
+linear hidden units the whole network is a single affine map, so the boundary stays straight however
+many layers are stacked.</li>
+<li>Backpropagation applies the chain rule from the loss back to every weight; click an edge of the
+network diagram to see ∂J/∂w for that weight with the actual numbers. <b>Check gradients</b> compares
+them with centred finite differences; ReLU's kink at 0 can make a single entry disagree.</li>
+<li>A large network on few noisy points overfits (test loss rises while training loss falls); L2, L1,
+dropout and early stopping are the cures to try.</li></ul>
+"""
+    step_unit = "step"
+    default_speed = 100.0
+    params_class = MLPParams
+    presets = {
+        "Learning rate: too low / good / high / much too high (lecture 4)": _LR4,
+        "Course article: η = 0.2 vs 0.1, 2×3×1 sigmoid net on XOR, online": dict(
+            dataset="xor4", layers=1, units=3, hidden="sigmoid", output="sigmoid_mse", batch=1,
+            init="normal", runs=2, lr1=0.2, lr2=0.1, max_steps=20000, inspect=1),
+        "Overfitting: 2 × 64 tanh units on 30 noisy training points": _OVERFIT,
+        "Overfitting cured: L2 penalty λ₂ = 0.01": {**_OVERFIT, "l2": 0.01},
+        "Overfitting cured: early stopping (patience 100)": {**_OVERFIT, "early_stop": True, "patience": 100},
+        "Linear hidden units: 4 layers, the boundary stays straight": dict(
+            dataset="moons", layers=4, units=16, hidden="linear", runs=2, lr1=0.03, lr2=0.3,
+            max_steps=2000, inspect=2),
+        "Course code 004: 3 classes, ReLU hidden units": {**_COURSE004, "hidden": "relu"},
+        "Course code 004: same weights, logistic hidden units": {**_COURSE004, "hidden": "sigmoid"},
+        "Spirals, 3 arms: 2 × 32 tanh units with Adam": dict(
+            dataset="spirals3", n_points=300, noise=0.05, layers=2, units=32, optimizer="adam", runs=3,
+            lr1=0.003, lr2=0.03, lr3=0.3, max_steps=3000, inspect=2),
+        "Gradient check at a ReLU kink (XOR table, step 0)": dict(
+            dataset="xor4", layers=1, units=3, hidden="relu", runs=1, lr1=0.5, inspect=1, max_steps=2000),
+        "Gradient check catches the course code's bug (leaky ReLU)": dict(
+            dataset="blobs3", noise=0.05, spread=0.2, layers=1, units=8, hidden="leaky_relu", slope=0.1,
+            bug="leaky_as_relu",
+            runs=2, lr1=0.1, lr2=1.0, inspect=2, max_steps=1000),
+    }
+    default_preset = "Learning rate: too low / good / high / much too high (lecture 4)"
+
+    def make_simulation(self, params, seed):
+        return MLPSimulation(params, seed=seed)
+
+    # ---- views --------------------------------------------------------------------------------
+    def build_views(self, area: QWidget) -> None:
+        self.regions = RegionGrid()
+        self.regions.clicked.connect(self._on_region_clicked)
+        caption = QLabel("Colour = predicted class (paler = less sure); filled = training points, "
+                         "hollow = test points; title: training | test accuracy.")
+        caption.setWordWrap(True)
+        caption.setStyleSheet("color:#333; font-size: 10pt;")
+        reg_box = QWidget()
+        rl = QVBoxLayout(reg_box)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(caption)
+        rl.addWidget(self.regions, 1)
+
+        self.loss = LossView()
+        # (short names used by the tests and the export dialog)
+        self.loss_widget, self.loss_plot, self.loss_legend = self.loss.widget, self.loss.plot, self.loss.legend
+        self.log_check, self.test_check = self.loss.log_check, self.loss.test_check
+        self._train_curves, self._test_curves = self.loss.train_curves, self.loss.test_curves
+        loss_box = self.loss
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(reg_box)
+        top.addWidget(loss_box)
+        top.setSizes([560, 600])
+
+        self.units = UnitMosaic()
+        self.units_box = QGroupBox("Hidden units: activation over the input plane")
+        QVBoxLayout(self.units_box).addWidget(self.units)
+        self.diagram = NetworkDiagram()
+        self.diagram.edge_clicked.connect(self._on_edge_clicked)
+        self.diagram_box = QGroupBox("Network: blue w > 0, red w < 0, width ∝ |w|")
+        QVBoxLayout(self.diagram_box).addWidget(self.diagram)
+
+        self.tabs = QTabWidget()
+        self.runs_label = _html_label()
+        self.tabs.addTab(_scrolled(self.runs_label), "Runs")
+        self.equation = _html_label()
+        self.tabs.addTab(_scrolled(self.equation), "Backprop")
+        grad_page = QWidget()
+        gl = QVBoxLayout(grad_page)
+        gl.setContentsMargins(0, 0, 0, 0)
+        self.check_button = QPushButton("Check gradients now")
+        self.check_button.setToolTip("Backprop vs centred finite differences at the current weights of the "
+                                     "run shown inside (runs in the worker thread)")
+        self.check_button.clicked.connect(self._on_check_clicked)
+        gl.addWidget(self.check_button)
+        self.gradcheck_label = _html_label()
+        gl.addWidget(_scrolled(self.gradcheck_label), 1)
+        self.tabs.addTab(grad_page, "Gradient check")
+        self.act_widget = make_plot("", "z", "φ(z), φ′(z)", legend=True)
+        self.act_plot = self.act_widget.getPlotItem()
+        self.act_plot.legend.anchor((0, 0), (0, 0), offset=(10, 10))     # top left is empty for all φ
+        self.act_curve = self.act_plot.plot([], [], pen=pg.mkPen("#0072B2", width=3), name="φ(z)")
+        self.dact_curve = self.act_plot.plot([], [], pen=pg.mkPen("#D55E00", width=3, style=Qt.PenStyle.DashLine),
+                                             name="φ′(z)")
+        self.tabs.addTab(self.act_widget, "φ, φ′")
+        self.tabs.setCurrentIndex(1)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.units_box)
+        bottom.addWidget(self.diagram_box)
+        bottom.addWidget(self.tabs)
+        bottom.setSizes([280, 300, 640])
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([500, 380])
+        lay = QHBoxLayout(area)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+
+        self._drawn_points = None
+        self._drawn_regions: list = []
+        self._text_time = 0.0
+        self._banner_key = None
+
+        edit = QGroupBox("Your own points")
+        el = QVBoxLayout(edit)
+        el.addWidget(QLabel("Left click on a heatmap adds a point of:"))
+        self.click_class = QComboBox()
+        for k in range(6):
+            self.click_class.addItem(f"class {k}", k)
+        el.addWidget(self.click_class)
+        el.addWidget(QLabel("Right click removes the nearest point."))
+        self.open_button = QPushButton("Open CSV file (x1, x2, label)…")
+        self.open_button.clicked.connect(self._on_open_clicked)
+        el.addWidget(self.open_button)
+        self.side.addWidget(edit)
+
+    def figures(self) -> dict:
+        return {"Loss curves": self.loss_widget, "Decision regions": self.regions,
+                "Hidden units": self.units, "Network diagram": self.diagram, "φ and φ′": self.act_widget}
+
+    # ---- rendering (a pure function of the snapshot) -------------------------------------------
+    def _text_due(self) -> bool:
+        """Refresh text now? Always when paused (the final state); else at most every TEXT_INTERVAL."""
+        now = time.monotonic()
+        if not self.runner.playing or now - self._text_time >= TEXT_INTERVAL:
+            self._text_time = now
+            return True
+        return False
+
+    def show_message(self, html: str, kind: str = "info") -> None:
+        """(The banner's stylesheet is only re-applied when the message changes.)"""
+        if (html, kind) == self._banner_key and self.banner.isVisible() == bool(html):
+            return
+        self._banner_key = (html, kind)
+        super().show_message(html, kind)
+
+    def render_snapshot(self, snap) -> None:
+        text = self._text_due()
+        n = len(snap.runs)
+        self.regions.set_runs(n)
+        key = (snap.X_train.tobytes(), snap.X_test.tobytes(), snap.extent, n)
+        if key != self._drawn_points:
+            self.regions.set_points(snap.X_train, snap.y_train, snap.X_test, snap.y_test, snap.extent)
+            self._drawn_points = key
+            self._drawn_regions = [None] * n
+        for k, r in enumerate(snap.runs):
+            if self._drawn_regions[k] is not r.region_class or self._drawn_regions[k] is None:
+                self.regions.set_region(k, region_rgb(r.region_class, r.region_conf))
+                self._drawn_regions[k] = r.region_class
+            if text or self.regions.plots[k].titleLabel.text == "":
+                self.regions.set_title(k, self._run_title(r, snap))
+        self.loss.draw(snap)
+        inspected = snap.runs[snap.inspect - 1]
+        self.units_box.setTitle(f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)}): "
+                                "activation over the input plane")
+        self.units.set_maps(snap.unit_maps, snap.unit_layer, snap.unit_index, snap.unit_dead, snap.hidden)
+        dead = [snap.unit_dead[snap.unit_layer == l] for l in range(1, len(snap.sizes) - 1)]
+        e = snap.explanation
+        self.diagram.set_network(snap.sizes, snap.weights, self._layer_names(snap),
+                                 selected=(e.layer, e.i, e.j) if e is not None else None, dead=dead,
+                                 n_classes=snap.n_classes)
+        faint = " (|w| < ¼ max not drawn)" if self.diagram.faint_hidden else ""
+        self.diagram_box.setTitle(f"Network of run {snap.inspect}: blue w > 0, red w < 0, width ∝ |w|{faint}")
+        if text:
+            self._render_tab(snap)
+
+    def _render_tab(self, snap) -> None:
+        """Only the visible tab is drawn (rich-text layout is not free); switching tabs draws it."""
+        page = self.tabs.currentIndex()
+        if page == 0:
+            self.runs_label.setText(mlp_text.runs_table_html(snap))
+        elif page == 1:
+            self.equation.setText(mlp_text.explanation_html(snap))
+        elif page == 2:
+            self.gradcheck_label.setText(mlp_text.gradcheck_html(snap))
+        else:
+            z, phi, dphi = snap.act_curve
+            self.act_curve.setData(z, phi)
+            self.dact_curve.setData(z, dphi)
+            title = mlp_text.activation_title(snap.hidden)
+            if self.act_plot.titleLabel.text != title:
+                self.act_plot.setTitle(title, size="11pt", color="#111")
+
+    def _on_tab_changed(self, _index: int):
+        if self.snapshot is not None:
+            self._render_tab(self.snapshot)
+
+    @staticmethod
+    def _layer_names(snap) -> list[str]:
+        if len(snap.sizes) > 4:          # narrow columns: short labels
+            return (["x"] + [f"h{l}<br>{snap.sizes[l]}" for l in range(1, len(snap.sizes) - 1)]
+                    + [f"ŷ<br>{snap.sizes[-1]}"])
+        names = ["inputs<br>x₁, x₂"]
+        for l in range(1, len(snap.sizes) - 1):
+            names.append(f"hidden {l}<br>{snap.sizes[l]} units")
+        names.append(f"output<br>{snap.output}")
+        return names
+
+    @staticmethod
+    def _run_title(r, snap) -> str:
+        c = run_color(r.index - 1)
+        head = f"<span style='color:{c}'><b>■ η = {mlp_text.num(r.lr)}</b></span>"
+        if r.state == "diverged":
+            return head + f": <b style='color:#C00000'>diverged at step {r.diverged_at}</b>"
+        test = f" | {mlp_text.pct(r.test_acc_now)}" if len(snap.X_test) else ""
+        stop = f" (stopped at {r.stopped_at})" if r.state == "stopped" else ""
+        return head + f": {mlp_text.pct(r.train_acc_now)}{test}{stop}"
+
+    def status_message(self, snap):
+        text, kind = super().status_message(snap)
+        if snap.status == RUNNING and any(r.state != "running" for r in snap.runs):
+            return text, "warn"
+        if snap.status == FINISHED:
+            return text, "ok" if all(r.state != "diverged" for r in snap.runs) else "warn"
+        if snap.status == DIVERGED:
+            return text, "error"
+        return text, kind
+
+    # ---- interaction --------------------------------------------------------------------------
+    def _on_check_clicked(self):
+        self.runner.invoke("check_gradients")
+        self.tabs.setCurrentIndex(2)
+
+    def _on_edge_clicked(self, layer: int, i: int, j: int):
+        self.set_params(self.params.replace(eq_layer=layer, eq_from=i, eq_to=j))
+        self.tabs.setCurrentIndex(1)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
+    def _current_points(self):
+        snap = self.snapshot
+        if snap is None:
+            return np.zeros((0, 2)), np.zeros(0, np.int64)
+        return (np.vstack([snap.X_train, snap.X_test]),
+                np.concatenate([snap.y_train, snap.y_test]).astype(np.int64))
+
+    def _use_data(self, X, labels, message: str):
+        self.params = self.params.replace(dataset="user")
+        self.form.set_params(self.params)
+        self.runner.invoke("set_data", X, labels)
+        self.show_message(message, "info")
+
+    def _on_region_clicked(self, x: float, y: float, button):
+        if self.snapshot is None:
+            return
+        X, labels = self._current_points()
+        if button == Qt.MouseButton.LeftButton:
+            k = int(self.click_class.currentData())
+            self._use_data(np.vstack([X, [[x, y]]]), np.append(labels, k),
+                           f"Added a point of class {k} at ({x:.2f}, {y:.2f}).")
+        elif button == Qt.MouseButton.RightButton:
+            if len(X) <= 2:
+                self.show_message("At least two points are needed; none removed.", "warn")
+                return
+            i = int(np.argmin(((X - [x, y]) ** 2).sum(axis=1)))
+            self._use_data(np.delete(X, i, axis=0), np.delete(labels, i),
+                           f"Removed the point at ({X[i, 0]:.2f}, {X[i, 1]:.2f}).")
+
+    def _on_open_clicked(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open data (x1, x2, label)", "",
+                                              "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.open_data(path)
+
+    def open_data(self, path: str) -> bool:
+        """Load a CSV file; on a malformed file show the message and keep what is on screen."""
+        try:
+            X, labels = load_csv(path)
+        except DataFileError as exc:
+            self.show_message(f"<b>Could not load {path}:</b> {exc}<br>Nothing was changed.", "error")
+            box = QMessageBox(QMessageBox.Icon.Warning, "Could not load data",
+                              f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self.error_dialog = box
+            return False
+        self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
+        return True
+
+    def export_regions_csv(self, path) -> Path:
+        """The decision regions of every run as CSV: x1, x2, then class and confidence per run
+        (CSV export of a figure skips heatmap images)."""
+        snap = self.snapshot
+        path = Path(path)
+        x0, x1, y0, y1 = snap.extent
+        gx, gy = np.linspace(x0, x1, snap.grid), np.linspace(y0, y1, snap.grid)
+        GX, GY = np.meshgrid(gx, gy)
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["x1", "x2"] + [f"{kind} (run {r.index}, eta={r.lr:g})" for r in snap.runs
+                                       for kind in ("class", "confidence")])
+            cols = [GX.ravel(), GY.ravel()]
+            for r in snap.runs:
+                cols += [r.region_class.ravel(), r.region_conf.ravel()]
+            for row in zip(*cols):
+                w.writerow([repr(float(row[0])), repr(float(row[1]))] +
+                           [v if k % 2 == 0 else repr(float(v)) for k, v in enumerate(row[2:])])
+        return path
