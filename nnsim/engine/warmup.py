@@ -12,7 +12,7 @@ import time
 
 #: modules whose ``warmup()`` is called, in this order
 MODULES = ("nnsim.engine.perceptron", "nnsim.engine.optimizers", "nnsim.engine.mlp", "nnsim.engine.tsne",
-           "nnsim.engine.cnn", "nnsim.engine.actmax")
+           "nnsim.engine.recurrent", "nnsim.engine.cnn", "nnsim.engine.actmax")
 
 
 def warm_all(modules=MODULES) -> dict[str, float]:

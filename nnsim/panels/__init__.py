@@ -13,6 +13,8 @@ PANELS: tuple[tuple[str, str, str], ...] = (
     ("optimizers", "Optimizers", "nnsim.panels.optimizers:OptimizerPanel"),
     ("mlp", "Multilayer perceptron", "nnsim.panels.mlp:MLPPanel"),
     ("tsne", "t-SNE springs", "nnsim.panels.tsne:TSNEPanel"),
+    ("lstm", "LSTM gates", "nnsim.panels.lstm:LSTMPanel"),
+    ("actmax", "Feature visualization", "nnsim.panels.actmax:FeatureVizPanel"),
 )
 
 
