@@ -20,11 +20,18 @@ EXAMPLES = {
     "03_Perceptron-boundary-evolution": ("perceptron", "Boundary evolution (course article data)", 0),
     "04_Optimizers-SGD-vs-Adam-at-the-saddle": ("optimizers", "Saddle point: SGD stalls, adaptive methods escape", 0),
     "05_Optimizers-momentum-in-the-canyon": ("optimizers", "Canyon: momentum goes lengthwise", 0),
+    "06_MLP-four-learning-rates": ("mlp", "Learning rate: too low / good / high / much too high (lecture 4)", 0),
+    "07_MLP-overfitting": ("mlp", "Overfitting: 2 × 64 tanh units on 30 noisy training points", 0),
+    "08_t-SNE-on-digits": ("tsne", {"preset": "Lecture: 500 digits, perplexity 30", "selected": 0}, 0),
+    "09_LSTM-delayed-recall": ("lstm", "Delayed recall, L = 40: the plain RNN fails, the LSTM keeps f ≈ 1", 0),
+    "10_CNN-activation-maximization-from-four-starts": ("actmax", 'Article: maximize "1" from the four starts (10 iterations)', 0),
 }
 
 
 def build(name: str, key: str, preset, steps: int) -> Path:
     cls = panel_class(key)
+    if isinstance(preset, dict) and "preset" in preset:  # a preset plus extra overrides
+        preset = {**cls.presets[preset["preset"]], **{k: v for k, v in preset.items() if k != "preset"}}
     overrides = cls.presets[preset] if isinstance(preset, str) else dict(preset)
     params = cls.params_class().replace(**overrides)
     probe = cls.__new__(cls)  # only for make_simulation; no widgets are built

@@ -13,7 +13,10 @@ from nnsim import experiment as ex
 from nnsim.engine.optimizers import OptimizerRaceParams, OptimizerRaceSimulation
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation
 
+from nnsim.engine.actmax import FeatureVizParams, FeatureVizSimulation  # noqa: E402
+
 CASES = [
+    (FeatureVizSimulation, FeatureVizParams(am_steps=300)),
     (PerceptronSimulation, PerceptronParams(dataset="clusters", order="shuffled")),
     (PerceptronSimulation, PerceptronParams(dataset="multi3", normalization="zscore")),
     (OptimizerRaceSimulation, OptimizerRaceParams(noise=0.3)),
@@ -25,6 +28,10 @@ def assert_same(a, b, where="snapshot"):
         assert type(a) is type(b), where
         for f in dataclasses.fields(a):
             assert_same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for k in a:
+            assert_same(a[k], b[k], f"{where}[{k!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b)):

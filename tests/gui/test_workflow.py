@@ -42,10 +42,6 @@ def ready(qtbot, panel):
         old = panel.snapshot
         panel.set_params(panel.params.replace(dataset="xor", max_epochs=100000))
         qtbot.waitUntil(lambda: panel.snapshot is not old and panel.snapshot.X.shape == (4, 2), timeout=10000)
-    if panel.key == "actmax":  # a long ascent horizon, so the run does not finish before the test's steps
-        old = panel.snapshot
-        panel.set_params(panel.params.replace(am_steps=200))
-        qtbot.waitUntil(lambda: panel.snapshot is not old, timeout=10000)
     return panel
 
 
@@ -54,7 +50,10 @@ def step_to(qtbot, panel, n):
     qtbot.waitUntil(lambda: panel.snapshot.step_count == n and not panel.runner.playing, timeout=20000)
 
 
-@pytest.mark.parametrize("key", [k for k, _, _ in PANELS])
+# The feature-visualization panel opens at the end of its ascent (its head replays from there), so a
+# fixed step count is not reachable the same way; its save/open round trip is tested on the engine in
+# tests/engine/test_experiment.py.
+@pytest.mark.parametrize("key", [k for k, _, _ in PANELS if k != "actmax"])
 def test_save_open_round_trip_gives_identical_next_steps(make_window, qtbot, tmp_path, key):
     w1 = make_window("one")
     p1 = ready(qtbot, w1.show_panel(key))
@@ -195,4 +194,9 @@ def test_every_example_opens_in_its_panel(make_window, qtbot):
 
         exp = load(path)
         assert panel.key == exp.panel
-        qtbot.waitUntil(lambda: panel.params.to_dict() == exp.params, timeout=10000)
+        as_json = lambda: json.loads(json.dumps(panel.params.to_dict()))  # noqa: E731 (tuples → lists)
+        try:
+            qtbot.waitUntil(lambda: as_json() == exp.params, timeout=30000)
+        except Exception:
+            diff = {k: (v, exp.params.get(k)) for k, v in as_json().items() if v != exp.params.get(k)}
+            raise AssertionError(f"{path.name}: {diff}") from None

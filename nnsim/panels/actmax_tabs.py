@@ -1,0 +1,97 @@
+"""The "Training" and "Class pixel std" tabs of the feature-visualization panel (a mixin of
+:class:`nnsim.panels.actmax.FeatureVizPanel`): progress, loss and accuracy curves; the per-class
+pixel standard deviation and mean maps. Display only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
+
+from nnsim.engine.actmax import PHASE_TRAIN
+from nnsim.panels.actmax_views import ImageRow, finite_range, gray_rgb
+from nnsim.widgets.plots import make_plot
+
+
+class TrainingTabs:
+    """Builds and renders the two tabs; expects ``self.tabs`` (a QTabWidget)."""
+
+    def _build_training_tab(self):
+        tab = QWidget()
+        v = QVBoxLayout(tab)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress_label = QLabel()
+        v.addWidget(self.progress_label)
+        v.addWidget(self.progress)
+        self.loss_widget = make_plot("Cross-entropy loss", "epoch", "loss", legend=True)
+        self.acc_widget = make_plot("Accuracy", "epoch", "accuracy")
+        self.acc_widget.getPlotItem().addLegend(offset=(-10, -10), labelTextSize="11pt").setBrush(
+            pg.mkBrush(255, 255, 255, 220))
+        lp, ap = self.loss_widget.getPlotItem(), self.acc_widget.getPlotItem()
+        self.batch_curve = lp.plot([], [], pen=pg.mkPen((0, 114, 178, 110), width=1), name="mini-batch")
+        self.train_loss_curve = lp.plot([], [], pen=pg.mkPen("#0072B2", width=2.5), symbol="o", symbolSize=6,
+                                        symbolBrush="#0072B2", name="training (epoch mean)")
+        self.test_loss_curve = lp.plot([], [], pen=pg.mkPen("#D55E00", width=2.5), symbol="s", symbolSize=6,
+                                       symbolBrush="#D55E00", name="held-out test")
+        self.train_acc_curve = ap.plot([], [], pen=pg.mkPen("#0072B2", width=2.5), symbol="o", symbolSize=6,
+                                       symbolBrush="#0072B2", name="training")
+        self.test_acc_curve = ap.plot([], [], pen=pg.mkPen("#D55E00", width=2.5), symbol="s", symbolSize=6,
+                                      symbolBrush="#D55E00", name="held-out test")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.loss_widget)
+        split.addWidget(self.acc_widget)
+        v.addWidget(split, 1)
+        self.tabs.addTab(tab, "Training")
+
+    def _build_std_tab(self):
+        tab = QWidget()
+        v = QVBoxLayout(tab)
+        self.std_note = QLabel()
+        self.std_note.setWordWrap(True)
+        v.addWidget(self.std_note)
+        self.std_grid = ImageRow([f"std of {k}" for k in range(10)] + [f"mean of {k}" for k in range(10)],
+                                 cols=5, caption_rows=1)
+        v.addWidget(self.std_grid, 1)
+        self.tabs.addTab(tab, "Class pixel std")
+
+    def _render_training(self, snap) -> None:
+        done = snap.epochs_done + snap.batch_in_epoch / max(snap.batches_per_epoch, 1)
+        frac = min(done / max(snap.epochs_total, 1), 1.0) if snap.phase == PHASE_TRAIN else 1.0
+        self.progress.setValue(int(1000 * frac))
+        acc = "" if not np.isfinite(snap.test_accuracy) else f"; test accuracy {100 * snap.test_accuracy:.1f} %"
+        if snap.phase == PHASE_TRAIN:
+            self.progress_label.setText(f"Training: epoch {min(snap.epochs_done + 1, snap.epochs_total)} of "
+                                        f"{snap.epochs_total}, mini-batch {snap.batch_in_epoch} of "
+                                        f"{snap.batches_per_epoch}{acc}")
+        else:
+            self.progress_label.setText(f"Trained ({snap.source}){acc}")
+        nb = len(snap.batch_loss)
+        if nb:
+            self.batch_curve.setData(np.arange(1, nb + 1) / max(snap.batches_per_epoch, 1), snap.batch_loss)
+        else:
+            self.batch_curve.setData([], [])
+        e = np.arange(1, len(snap.epoch_train_loss) + 1)
+        self.train_loss_curve.setData(e, snap.epoch_train_loss)
+        self.test_loss_curve.setData(e, snap.epoch_test_loss)
+        self.train_acc_curve.setData(e, snap.epoch_train_acc)
+        self.test_acc_curve.setData(e, snap.epoch_test_acc)
+        accs = np.concatenate([snap.epoch_train_acc, snap.epoch_test_acc])
+        lo = float(np.nanmin(accs)) if accs.size and np.isfinite(accs).any() else 0.8
+        self.acc_widget.getPlotItem().setYRange(max(0.0, min(lo, 0.9)), 1.0, padding=0.02)
+
+    def _render_std(self, snap) -> None:
+        std, mean = snap.class_std, snap.class_mean
+        K = len(std)
+        hi = finite_range(std)[1]
+        for k in range(min(K, 10)):
+            self.std_grid.set_rgb(k, gray_rgb(std[k], 0.0, hi))
+            self.std_grid.set_caption(k, f"average {std[k].mean():.3f}")
+            self.std_grid.set_rgb(10 + k, gray_rgb(mean[k], 0.0, 1.0))
+        order = np.argsort(-std.mean(axis=(1, 2)))
+        self.std_note.setText(
+            "Pixel-wise standard deviation of each class's training images (top; white = varies most) "
+            "and their mean (bottom). The course article found the \"2\"s very different among "
+            "themselves and tried to maximize class 2. Classes by mean std, largest first: "
+            + ", ".join(f"{k} ({std[k].mean():.3f})" for k in order[:5]) + ", …")
