@@ -93,6 +93,17 @@ class _Encoder:
         raise ExperimentError(f"cannot save {where}: values of type {type(obj).__name__} are not supported")
 
 
+def _nnsim_class(target: str):
+    """The class named "module:Name" in a file; only nnsim modules are ever imported."""
+    module, _, name = target.partition(":")
+    if not module.startswith("nnsim."):
+        raise ExperimentError(f"the file names a type outside nnsim ({target}); it was not opened")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise ExperimentError(f"the file names an unknown type {target}") from None
+
+
 def _decode(obj: Any, arrays, where: str) -> Any:
     if isinstance(obj, list):
         return [_decode(v, arrays, where) for v in obj]
@@ -124,13 +135,7 @@ def _decode(obj: Any, arrays, where: str) -> Any:
         return gen
     if "__object__" in obj:
         target = str(obj["__object__"])
-        module, _, name = target.partition(":")
-        if not module.startswith("nnsim."):
-            raise ExperimentError(f"the file names a type outside nnsim ({target}); it was not opened")
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            raise ExperimentError(f"the file names an unknown type {target}") from None
+        cls = _nnsim_class(target)
         if not isinstance(cls, type) or dataclasses.is_dataclass(cls):
             raise ExperimentError(f"the file names {target}, which cannot be restored this way")
         inst = cls.__new__(cls)  # no __init__: the attributes below are the whole state
@@ -139,13 +144,7 @@ def _decode(obj: Any, arrays, where: str) -> Any:
         return inst
     if "__dataclass__" in obj:
         target = str(obj["__dataclass__"])
-        module, _, name = target.partition(":")
-        if not module.startswith("nnsim."):
-            raise ExperimentError(f"the file names a type outside nnsim ({target}); it was not opened")
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            raise ExperimentError(f"the file names an unknown type {target}") from None
+        cls = _nnsim_class(target)
         if not dataclasses.is_dataclass(cls):
             raise ExperimentError(f"the file names {target}, which is not a data type")
         fields = {k: _decode(v, arrays, f"{where}.{k}") for k, v in obj.get("fields", {}).items()}

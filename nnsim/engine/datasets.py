@@ -178,3 +178,29 @@ def load_xy_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if len(classes) > MAX_CLASSES:
         raise DataFileError(f"{len(classes)} different labels; at most {MAX_CLASSES} classes are supported")
     return np.array(values, dtype=np.float64), codes
+
+
+def user_points(X, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Validate points a user placed or loaded: an (m, 2) float64 copy of finite coordinates and the
+    labels compressed to 0..K-1 (at most MAX_CLASSES). Raises ParamError naming the problem."""
+    from nnsim.engine.base import ParamError
+
+    try:
+        X = np.array(X, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise ParamError("User points: coordinates must be numbers") from None
+    if X.size == 0:
+        X = np.empty((0, 2))
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ParamError(f"User points: expected an (m, 2) array of x1, x2, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ParamError("User points: every coordinate must be a finite number")
+    try:
+        codes, classes = encode_labels(np.asarray(labels).reshape(-1))
+    except ValueError as exc:
+        raise ParamError(f"User points: {exc}") from None
+    if len(codes) != len(X):
+        raise ParamError(f"User points: {len(X)} points but {len(codes)} labels")
+    if len(classes) > MAX_CLASSES:
+        raise ParamError(f"User points: {len(classes)} classes; at most {MAX_CLASSES}")
+    return X, codes

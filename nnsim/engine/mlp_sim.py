@@ -29,7 +29,7 @@ import numpy as np
 from nnsim.engine import activations as act
 from nnsim.engine import data2d, gradcheck, losses
 from nnsim.engine import mlp_kernels as K
-from nnsim.engine.datasets import MAX_CLASSES, encode_labels
+from nnsim.engine.datasets import user_points
 from nnsim.engine.base import DIVERGED, FINISHED, NOT_CONVERGED, RUNNING, ParamError, SimulationBase
 from nnsim.engine.mlp import THETA_LIMIT, forward_reference, init_params, targets
 from nnsim.engine.mlp_inspect import (GradCheckReport, MLPRunView, MLPSnapshot, dead_units, explain_weight,
@@ -103,25 +103,7 @@ class MLPSimulation(SimulationBase):
     # ---- data ----------------------------------------------------------------------------------
     def set_data(self, X, labels) -> None:
         """Switch to user points (data set "user"); the run is reset with the same seed."""
-        try:
-            X = np.array(X, dtype=np.float64, copy=True)
-        except (TypeError, ValueError):
-            raise ParamError("User points: coordinates must be numbers") from None
-        if X.size == 0:
-            X = np.empty((0, 2))
-        if X.ndim != 2 or X.shape[1] != 2:
-            raise ParamError(f"User points: expected an (m, 2) array of x1, x2, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ParamError("User points: every coordinate must be a finite number")
-        try:
-            codes, classes = encode_labels(np.asarray(labels).reshape(-1))
-        except ValueError as exc:
-            raise ParamError(f"User points: {exc}") from None
-        if len(codes) != len(X):
-            raise ParamError(f"User points: {len(X)} points but {len(codes)} labels")
-        if len(classes) > MAX_CLASSES:
-            raise ParamError(f"User points: {len(classes)} classes; at most {MAX_CLASSES}")
-        self._user_X, self._user_labels = X, codes
+        self._user_X, self._user_labels = user_points(X, labels)
         if self.params.dataset != "user":
             self.params = self.params.replace(dataset="user")
         self.reset(self.seed)

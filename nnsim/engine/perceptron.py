@@ -364,25 +364,7 @@ class PerceptronSimulation(SimulationBase):
     # ---- data -------------------------------------------------------------------------------
     def set_data(self, X, labels) -> None:
         """Switch to user points (dataset "user"): a copy is stored and the run reset (same seed)."""
-        try:
-            X = np.array(X, dtype=np.float64, copy=True)
-        except (TypeError, ValueError):
-            raise ParamError("User points: coordinates must be numbers") from None
-        if X.size == 0:
-            X = np.empty((0, 2))
-        if X.ndim != 2 or X.shape[1] != 2:
-            raise ParamError(f"User points: expected an (m, 2) array of x1, x2, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ParamError("User points: every coordinate must be a finite number")
-        try:
-            codes, classes = datasets.encode_labels(np.asarray(labels).reshape(-1))
-        except ValueError as exc:
-            raise ParamError(f"User points: {exc}") from None
-        if len(codes) != len(X):
-            raise ParamError(f"User points: {len(X)} points but {len(codes)} labels")
-        if len(classes) > datasets.MAX_CLASSES:
-            raise ParamError(f"User points: {len(classes)} classes; at most {datasets.MAX_CLASSES}")
-        self._user_X, self._user_labels = X, codes
+        self._user_X, self._user_labels = datasets.user_points(X, labels)
         if self.params.dataset != "user":
             self.params = self.params.replace(dataset="user")
         self.reset(self.seed)
