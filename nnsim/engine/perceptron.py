@@ -29,7 +29,7 @@ import numpy as np
 
 from nnsim.engine import datasets
 from nnsim.engine._jit import njit
-from nnsim.engine.base import (CONVERGED, NOT_CONVERGED, RUNNING, ParamError, Params,
+from nnsim.engine.base import (CONVERGED, NOT_CONVERGED, RUNNING, Params,
                                SimulationBase, Snapshot, param)
 
 INITS = ("uniform", "zeros", "normal")
