@@ -662,6 +662,13 @@ class OptimizerRaceParams(Params):
         300, label="Steps (horizon)", lo=10, hi=20000, live=True, group="Run",
         help="Iterations computed for every optimizer; the animation stops there (status "
              "'finished'). One animation step = one iteration of every optimizer.")
+    mlp_race: bool = param(
+        False, label="Also train an MLP", live=True, group="Run",
+        help="Race the same optimizers on a real network too: a 2-16-2 tanh MLP (softmax + "
+             "cross-entropy) on 200 two-moons points, the same initial weights and the same "
+             "batches of 20 for every optimizer, one update per iteration. The learning rates are "
+             "the network's own (MLP_LR: a surface's η is far too small or large for it); μ, ρ, "
+             "β1, β2 and ε are the ones set here. Newton is left out (no Hessian).")
     noise: float = param(
         0.0, label="Gradient noise σ", lo=0.0, hi=10.0, live=True, decimals=3, group="Run",
         help="Gaussian noise of standard deviation σ added to every gradient component (the same "
@@ -772,6 +779,9 @@ PRESETS = {
         **_only("sgd", "newton"), "sgd_lr": 0.038, "sgd_tau": 0, "newton_lr": 1.0},
     "Rosenbrock race": {
         "surface": "rosenbrock", **SURFACE_SETUPS["rosenbrock"], **_only(*RULES)},
+    "The same optimizers on a real network (MLP, two moons)": {
+        "surface": "rosenbrock", **SURFACE_SETUPS["rosenbrock"], **_only(*RULES), "mlp_race": True,
+        "steps": 500},
     "Plateau: gradients vanish, adaptive steps do not": {
         "surface": "plateau", **SURFACE_SETUPS["plateau"], **_only(*_FIRST_ORDER)},
     "Himmelblau: the optimizer picks the minimum (Newton climbs)": {
@@ -803,6 +813,10 @@ PRESET_NOTES = {
     "Newton: one step on a quadratic":
         "On a positive-definite quadratic Newton's step −H⁻¹g lands exactly on the minimum in one "
         "step, whatever κ; SGD needs many.",
+    "The same optimizers on a real network (MLP, two moons)":
+        "The Rosenbrock race, and beside it the same rules training one 2-16-2 network from the same "
+        "weights on the same batches: \"being able to calculate gradient, we might select any of the "
+        "above methods\".",
     "Rosenbrock race":
         "Every optimizer from (−1.2, 1): reaching the valley is quick, following it to (1, 1) is "
         "slow for plain SGD; momentum and Adam follow the curve, Newton needs a handful of steps.",
@@ -827,6 +841,8 @@ def presets() -> dict[str, OptimizerRaceParams]:
 class OptimizerRaceSnapshot(Snapshot):
     """The race at the animation head. Per-optimizer lists follow ``names``. Arrays are copies,
     except the contour grid (gx, gy, gz, levels), which is cached and read-only."""
+
+    mlp_losses: tuple = ()         # per optimizer: MLP training loss per iteration to the head (or None)
 
     surface: str
     surface_label: str
@@ -854,6 +870,39 @@ class OptimizerRaceSnapshot(Snapshot):
     newton_note: str               # "" unless Newton runs and met a non-PD or singular H
     head: int                      # the animation step (= step_count)
     steps: int                     # the horizon
+
+
+#: learning rates for the MLP race: a network's loss surface wants other step sizes than the 2-D ones
+MLP_LR = {"sgd": 0.3, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01,
+          "adadelta": 1.0}
+MLP_SIZES = (2, 16, 2)
+
+
+def train_mlp_race(params, steps: int, seed: int) -> dict[str, np.ndarray]:
+    """The MLP race: every enabled first-order optimizer trains the same network (same initial weights,
+    data and batches); returns the batch loss per iteration (steps + 1 values: before each update and
+    after the last), NaN from the step where a run stopped being finite."""
+    from nnsim.engine import data2d
+    from nnsim.engine.mlp import MLP
+
+    rng = np.random.default_rng(seed)
+    X, labels = data2d.make("moons", rng, n_points=200, noise=0.15)
+    Y = np.eye(2)[labels]
+    out = {}
+    for name in params.enabled():
+        if name == "newton":
+            continue
+        hyper = {k: v for k, v in params.hyper(name).items() if k not in ("lr", "tau", "lr_end")}
+        net = MLP(sizes=list(MLP_SIZES), hidden="tanh", output="softmax", loss="cross_entropy", seed=seed)
+        curve = np.full(int(steps) + 1, np.nan)
+        try:
+            curve[:-1] = net.train(X, Y, steps=int(steps), lr=MLP_LR[name], batch_size=20, optimizer=name,
+                                   seed=seed, **hyper)
+            curve[-1] = net.loss(X, Y)
+        except FloatingPointError:
+            pass  # the losses before the blow-up were not returned: the curve stays NaN (diverged)
+        out[name] = curve
+    return out
 
 
 class OptimizerRaceSimulation(SimulationBase):
@@ -891,6 +940,7 @@ class OptimizerRaceSimulation(SimulationBase):
                     **p.hyper(name))
             self._runs[name] = r
             self._dist[name] = self._surface.nearest_minimum_distance(r.path)
+        self._mlp = train_mlp_race(p, steps, self.seed) if p.mlp_race else {}
         self.step_count = min(self.step_count, steps)
         self._update_status()
 
@@ -1052,7 +1102,8 @@ class OptimizerRaceSimulation(SimulationBase):
             losses=losses, dist=dists, velocity_at_head=vel, terminal_velocity=term,
             grad_at_head=grads, lookahead_at_head=look, lookahead_grad_at_head=lookg,
             eff_lr_at_head=eff, diverged_at=tuple(divs), newton_note=self._newton_note(head),
-            head=head, steps=int(self.params.steps))
+            head=head, steps=int(self.params.steps),
+            mlp_losses=tuple(self._mlp[n][:head + 1].copy() if n in self._mlp else None for n in names))
 
     def results(self) -> dict[str, RunResult]:
         """The full-horizon :class:`RunResult` per enabled optimizer (shared, do not modify)."""

@@ -106,6 +106,11 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.dist_widget = make_plot("Distance to the nearest minimum", "iteration", "‖θ − θ*‖")
         self.dist_plot = self.dist_widget.getPlotItem()
         self.dist_plot.setLogMode(y=True)
+        self.mlp_widget = make_plot("Same optimizers on an MLP (moons)", "iteration", "batch loss")
+        self.mlp_plot = self.mlp_widget.getPlotItem()
+        self.mlp_plot.setLogMode(y=True)
+        self.mlp_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.mlp_widget.hide()
         self.table = QLabel()
         self.table.setTextFormat(Qt.TextFormat.RichText)
         self.table.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -119,6 +124,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.loss_widget)
         right.addWidget(self.dist_widget)
+        right.addWidget(self.mlp_widget)
+        self._right_split = right
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.map_widget)
         left.addWidget(table_scroll)
@@ -136,6 +143,7 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._loss_curves: dict[str, pg.PlotDataItem] = {}
         self._dist_curves: dict[str, pg.PlotDataItem] = {}
+        self._mlp_curves: dict[str, pg.PlotDataItem] = {}
         self._surface_key = None
 
         scene = self.map_plot.scene()
@@ -156,7 +164,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
 
     def figures(self) -> dict:
         return {"Surface and trajectories": self.map_widget, "Loss against iteration": self.loss_widget,
-                "Distance to the nearest minimum": self.dist_widget}
+                "Distance to the nearest minimum": self.dist_widget,
+                "The same optimizers training an MLP": self.mlp_widget}
 
     # ---- rendering
     def render_snapshot(self, snap) -> None:
@@ -176,7 +185,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._sync_legend(snap.names)
         for name in self._paths:
             visible = name in snap.names
-            for d in (self._paths, self._heads, self._arrows, self._loss_curves, self._dist_curves):
+            for d in (self._paths, self._heads, self._arrows, self._loss_curves, self._dist_curves,
+                      self._mlp_curves):
                 d[name].setVisible(visible)
         for i, name in enumerate(snap.names):
             path = snap.paths[i]
@@ -200,6 +210,18 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             if snap.diverged_at[i] >= 0:
                 label += f" (diverged at step {snap.diverged_at[i]})"
             self._rename(name, label)
+        mlp = dict(zip(snap.names, snap.mlp_losses)) if snap.mlp_losses else {}
+        show_mlp = any(v is not None for v in mlp.values())
+        if show_mlp != self.mlp_widget.isVisibleTo(self):
+            self.mlp_widget.setVisible(show_mlp)
+            total = sum(self._right_split.sizes()) or 900
+            self._right_split.setSizes([total // 3] * 3 if show_mlp else [total // 2, total // 2, 0])
+        for name, curve in self._mlp_curves.items():
+            losses = mlp.get(name)
+            if losses is None:
+                curve.setData([], [])
+            else:
+                curve.setData(np.arange(len(losses)), np.where(losses > 0, losses, np.nan), connect="finite")
         looks = [np.asarray(p) for p in snap.lookahead_at_head if p is not None]
         self.lookahead_item.setData(pos=np.array(looks).reshape(-1, 2))
         self.table.setText(self._table_html(snap))
@@ -249,6 +271,7 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             self._paths[name], self._heads[name], self._arrows[name] = path, head, arrow
             self._loss_curves[name] = self.loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=label)
             self._dist_curves[name] = self.dist_plot.plot([], [], pen=pg.mkPen(color, width=2))
+            self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=pg.mkPen(color, width=2))
 
     def _sync_legend(self, names):
         """The loss legend lists exactly the optimizers in the race."""

@@ -585,3 +585,29 @@ def test_default_race_reaches_the_minimum():
 
 def test_warmup_runs():
     O.warmup()
+
+
+def test_mlp_race_same_start_same_batches_independent_reference():
+    """The MLP mode: every optimizer starts from the same weights (same first loss) and its curve is
+    what MLP.train gives for that rule alone; stepping the head only reveals more of it."""
+    from nnsim.engine import data2d
+    from nnsim.engine.mlp import MLP
+    from nnsim.engine.optimizers import MLP_LR, OptimizerRaceParams, OptimizerRaceSimulation
+
+    p = OptimizerRaceParams(mlp_race=True, steps=120)
+    sim = OptimizerRaceSimulation(p, seed=3)
+    sim.step(50)
+    snap = sim.snapshot()
+    curves = {n: c for n, c in zip(snap.names, snap.mlp_losses) if c is not None}
+    assert "newton" not in curves and len(curves) >= 6
+    firsts = {round(float(c[0]), 12) for c in curves.values()}
+    assert len(firsts) == 1 and all(len(c) == 51 for c in curves.values())
+    rng = np.random.default_rng(3)
+    X, labels = data2d.make("moons", rng, n_points=200, noise=0.15)
+    net = MLP(sizes=[2, 16, 2], hidden="tanh", output="softmax", loss="cross_entropy", seed=3)
+    ref = net.train(X, np.eye(2)[labels], steps=120, lr=MLP_LR["adam"], batch_size=20, optimizer="adam",
+                    seed=3, **{k: v for k, v in p.hyper("adam").items() if k != "lr"})
+    np.testing.assert_array_equal(curves["adam"], ref[:51])
+    assert len({round(float(c[-1]), 9) for c in curves.values()}) == len(curves)  # the rules differ
+    sim.step(70)
+    assert all(np.isfinite(c).all() for c in sim.snapshot().mlp_losses if c is not None)

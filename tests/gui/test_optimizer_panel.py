@@ -165,3 +165,20 @@ def test_hover_shows_exact_step_and_value(panel, qtbot):
     assert text is not None and "iteration = 20" in text
     shown = float(text.split("f(θ) − f* = ")[1].split("<")[0])
     assert shown == pytest.approx(y, rel=1e-5)
+
+
+def test_mlp_mode_races_the_same_optimizers_on_a_network(panel, qtbot, tmp_path):
+    assert not panel.mlp_widget.isVisible()
+    preset(qtbot, panel, "The same optimizers on a real network")
+    qtbot.waitUntil(lambda: any(c is not None for c in panel.snapshot.mlp_losses), timeout=30000)
+    step_to(qtbot, panel, 60)
+    snap = panel.snapshot
+    assert panel.mlp_widget.isVisible()
+    k = snap.names.index("momentum")
+    xs, ys = panel._mlp_curves["momentum"].getData()
+    np.testing.assert_allclose(10 ** ys, snap.mlp_losses[k], rtol=1e-12)  # log axis: view y is log10
+    assert snap.mlp_losses[snap.names.index("newton")] is None
+    export_figure(panel, "The same optimizers training an MLP", tmp_path / "mlp.csv")
+    assert (tmp_path / "mlp.csv").stat().st_size > 1000
+    panel.form.editor("mlp_race").setChecked(False)
+    qtbot.waitUntil(lambda: not panel.mlp_widget.isVisible(), timeout=10000)
