@@ -223,7 +223,9 @@ class _Worker(QObject):
                 self._chunk = max(1, self._chunk // 2)
             self._timer.setInterval(0)
         self._measure_rate()
-        halted = self.sim.status != RUNNING and self.sim.status != before
+        # a status change, or a simulation that can make no progress at all (every run stopped),
+        # pauses the run instead of spinning on identical snapshots
+        halted = (self.sim.status != RUNNING and self.sim.status != before) or n == 0
         if self._budget is not None:
             self._budget -= n
             if self._budget <= 0:

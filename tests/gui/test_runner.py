@@ -221,3 +221,23 @@ def test_play_stops_at_the_requested_step(make_runner, qtbot):
     qtbot.waitUntil(lambda: (rec.count or 0) > 12345 + 1000, timeout=10000)
     runner.pause()
     qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+
+
+class StuckSim(CountSim):
+    """A simulation whose advance() can make no progress (every run has stopped)."""
+
+    def advance(self, n):
+        return 0
+
+
+def test_play_pauses_when_no_progress_is_possible(qtbot):
+    runner = Runner(lambda: StuckSim())
+    rec = Recorder(runner)
+    try:
+        qtbot.waitUntil(lambda: bool(rec.snaps), timeout=5000)
+        with qtbot.waitSignal(runner.playing_changed, timeout=5000,
+                              check_params_cb=lambda playing: playing is False):
+            runner.play()
+        assert len(rec.snaps) <= 3 and not runner.playing
+    finally:
+        runner.shutdown()
