@@ -16,7 +16,7 @@ import csv
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QSpinBox, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -329,12 +329,7 @@ layer by layer, and how the class probabilities change while you draw.</p>
         self.runner.play()
 
     def _error(self, title: str, path: str, exc) -> None:
-        self.show_message(f"<b>{title} {path}:</b> {exc}<br>Nothing was changed.", "error")
-        self.banner.setProperty("kind", "error")
-        box = QMessageBox(QMessageBox.Icon.Warning, title, f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()  # not exec(): the worker and the plots keep running
-        self.error_dialog = box
+        self.show_file_error(path, exc, title=title, lead=f"{title} {path}:")
 
     def _on_open_clicked(self):
         path, _ = QFileDialog.getOpenFileName(self, "Open data (MNIST IDX images file or image CSV)", "",

@@ -13,7 +13,7 @@ A subclass sets ``key``, ``title``, ``params_class`` and implements ``make_simul
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QMessageBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
                                QVBoxLayout, QWidget)
 
 from nnsim.engine.base import CONVERGED, DIVERGED, NOT_CONVERGED, Params
@@ -261,6 +261,19 @@ class Panel(QWidget):
                                   "padding:6px; border-radius:4px;}")
         self.banner.setText(html)
         self.banner.show()
+
+    def show_file_error(self, path, exc, title: str = "Could not load data", lead: str | None = None) -> None:
+        """A file that could not be read: banner plus a non-modal dialog (never exec(): the worker and
+        the plots keep running); what is on screen stays. The dialog is kept as ``error_dialog``."""
+        import html
+
+        lead = lead if lead is not None else f"Could not load {path}:"
+        self.show_message(f"<b>{html.escape(lead)}</b> {html.escape(str(exc))}<br>Nothing was changed.", "error")
+        self.banner.setProperty("kind", "error")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_dialog = box
 
     def status_message(self, snap) -> tuple[str, str]:
         """Banner text and kind for a snapshot's status; panels may refine it."""

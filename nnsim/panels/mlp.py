@@ -18,7 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
-                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+                               QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from nnsim.engine.base import DIVERGED, FINISHED, RUNNING
@@ -355,12 +355,7 @@ dropout and early stopping are the cures to try.</li></ul>
         try:
             X, labels = load_csv(path)
         except DataFileError as exc:
-            self.show_message(f"<b>Could not load {path}:</b> {exc}<br>Nothing was changed.", "error")
-            box = QMessageBox(QMessageBox.Icon.Warning, "Could not load data",
-                              f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self.error_dialog = box
+            self.show_file_error(path, exc)
             return False
         self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
         return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from nnsim.engine.datasets import DataFileError, load_xy_csv
@@ -320,12 +320,7 @@ learns its class against all the others. Click to add your own points (left) or 
         try:
             X, labels = load_xy_csv(path)
         except DataFileError as exc:
-            self.show_message(f"<b>Could not load {path}:</b> {exc}<br>Nothing was changed.", "error")
-            box = QMessageBox(QMessageBox.Icon.Warning, "Could not load data",
-                              f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()  # not exec(): the worker and the plots keep running
-            self.error_dialog = box
+            self.show_file_error(path, exc)
             return False
         self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
         return True

@@ -21,7 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -902,14 +902,7 @@ class TSNEPanel(Panel):
         try:
             data = load_data_file(path, self.label_col.currentData())
         except DataFileError as exc:
-            self.show_message(f"<b>Could not load {html.escape(str(path))}:</b> "
-                              f"{html.escape(str(exc))}<br>Nothing was changed.", "error")
-            self.banner.setProperty("kind", "error")
-            box = QMessageBox(QMessageBox.Icon.Warning, "Could not load data",
-                              f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self.error_dialog = box
+            self.show_file_error(path, exc)
             return False
         self.params = self.params.replace(dataset="file")
         self.form.set_params(self.params)
