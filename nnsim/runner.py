@@ -9,6 +9,12 @@ delivered even while it plays.
 Snapshots come back through two gates: at most ``max_fps`` per second, and none while the panel has
 not acknowledged (``ack()``) the previous one. Intermediate frames are dropped, never queued; the
 final state after a step, a reset, a pause or a halt (convergence, divergence) is always delivered.
+
+The panel acknowledges a frame only once the GUI thread is idle again (after drawing and painting),
+and the worker measures that round trip: frames are spaced at least ``1 / GUI_SHARE`` times the
+round trip apart, so drawing never takes more than about half of the GUI thread, however slow a
+frame is to draw. Without that, a frame that takes longer to draw than the frame interval keeps the
+GUI thread busy forever: input stays responsive but Qt timers starve.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from nnsim.engine.base import RUNNING
 
 #: target duration of one chunk of steps when playing as fast as possible
 CHUNK_SECONDS = 0.008
+#: the largest share of the GUI thread's time that drawing frames may take
+GUI_SHARE = 0.5
 
 
 class _Worker(QObject):
@@ -50,6 +58,8 @@ class _Worker(QObject):
         self._last_emit = 0.0
         self._acked = True
         self._pending = False  # a frame was dropped and must follow when the panel acks
+        self._gui_cost = 0.0  # smoothed seconds from sending a frame to its acknowledgement
+        self._frame_timer: QTimer | None = None
         self._rate = 0.0
         self._rate_t0 = 0.0
         self._rate_n0 = 0
@@ -60,6 +70,9 @@ class _Worker(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(False)
         self._timer.timeout.connect(self._tick)
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.timeout.connect(self._emit_pending)
         try:
             self.sim = self._factory()
         except Exception as exc:  # noqa: BLE001 - reported, never raised into Qt
@@ -72,6 +85,8 @@ class _Worker(QObject):
         self._playing = False
         if self._timer is not None:
             self._timer.stop()
+        if self._frame_timer is not None:
+            self._frame_timer.stop()
         self.stopped.emit()
 
     # ---- commands
@@ -154,9 +169,26 @@ class _Worker(QObject):
 
     @Slot()
     def ack(self):
+        if self._acked:
+            return
         self._acked = True
+        cost = time.perf_counter() - self._last_emit
+        self._gui_cost = cost if self._gui_cost == 0.0 else 0.5 * (self._gui_cost + cost)
         if self._pending:
+            wait = self._frame_interval() - (time.perf_counter() - self._last_emit)
+            if wait <= 0:
+                self._emit(force=True)
+            elif not self._frame_timer.isActive():
+                self._frame_timer.start(int(1000 * wait) + 1)
+
+    @Slot()
+    def _emit_pending(self):
+        if self._pending and self._acked:
             self._emit(force=True)
+
+    def _frame_interval(self) -> float:
+        """Seconds between two frames: the fps cap, or more when the GUI is slow to draw them."""
+        return max(self._min_interval, self._gui_cost / GUI_SHARE)
 
     # ---- internals
     def _set_playing(self, playing: bool):
@@ -256,9 +288,7 @@ class _Worker(QObject):
         if self.sim is None:
             return
         now = time.perf_counter()
-        if not force and (now - self._last_emit < self._min_interval):
-            return
-        if not self._acked and not force:
+        if not force and (now - self._last_emit < self._frame_interval() or not self._acked):
             self._pending = True
             return
         try:
@@ -304,6 +334,7 @@ class Runner(QObject):
         super().__init__(parent)
         self.playing = False
         self.latest = None
+        self._ack_queued = False
         self._thread = QThread()
         self._thread.setObjectName("nnsim-runner")
         self._worker = _Worker(factory, max_fps)
@@ -369,8 +400,19 @@ class Runner(QObject):
         self._invoke.emit(method, args)
 
     def ack(self):
-        """The panel has painted the last snapshot; the next one may come."""
-        self._ack.emit()
+        """The panel has drawn the last snapshot; the next one may come.
+
+        The acknowledgement leaves once the GUI thread's queue is empty (a zero-time timer), so the
+        worker's round-trip measurement includes painting, not only the panel's drawing code.
+        """
+        if not self._ack_queued:
+            self._ack_queued = True
+            QTimer.singleShot(0, self, self._send_ack)
+
+    def _send_ack(self):
+        self._ack_queued = False
+        if self._thread.isRunning():
+            self._ack.emit()
 
     def query(self, method: str, *args, callback: Callable[[Any, str], None]):
         """Call ``sim.<method>(*args)`` in the worker; ``callback(result, error)`` runs in the GUI thread

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWid
 
 from nnsim.engine.actmax import PHASE_TRAIN
 from nnsim.panels.actmax_views import ImageRow, finite_range, gray_rgb
-from nnsim.widgets.plots import make_plot
+from nnsim.widgets.plots import long_series, make_plot
 
 
 class TrainingTabs:
@@ -31,6 +31,7 @@ class TrainingTabs:
             pg.mkBrush(255, 255, 255, 220))
         lp, ap = self.loss_widget.getPlotItem(), self.acc_widget.getPlotItem()
         self.batch_curve = lp.plot([], [], pen=pg.mkPen((0, 114, 178, 110), width=1), name="mini-batch")
+        long_series(self.batch_curve)
         self.train_loss_curve = lp.plot([], [], pen=pg.mkPen("#0072B2", width=2.5), symbol="o", symbolSize=6,
                                         symbolBrush="#0072B2", name="training (epoch mean)")
         self.test_loss_curve = lp.plot([], [], pen=pg.mkPen("#D55E00", width=2.5), symbol="s", symbolSize=6,

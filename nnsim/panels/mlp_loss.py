@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from nnsim.panels import mlp_text
 from nnsim.panels.mlp_views import run_color
-from nnsim.widgets.plots import make_plot
+from nnsim.widgets.plots import long_series, make_plot
 
 
 class LossView(QWidget):
@@ -68,11 +68,7 @@ class LossView(QWidget):
             mk = self.plot.plot([], [], pen=None, symbol="x", symbolSize=16,
                                      symbolPen=pg.mkPen("#C00000", width=3), symbolBrush="#C00000")
             for item in (tr, te):
-                item.setClipToView(True)
-                item.setDownsampling(auto=True, method="peak")
-                # one segment at a time: Qt strokes a thick antialiased polyline that crosses itself
-                # (a noisy loss curve) 20-30x slower than the same segments drawn separately
-                item.curve.setSegmentedLineMode("on")
+                long_series(item)
             self.train_curves.append(tr)
             self.test_curves.append(te)
             self._markers.append(mk)

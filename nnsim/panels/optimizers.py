@@ -18,7 +18,7 @@ from nnsim.engine.base import FINISHED
 from nnsim.engine.optimizers import (PRESETS, RULE_LABELS, OptimizerRaceParams, OptimizerRaceSimulation,
                                      params_for_surface)
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import make_plot
+from nnsim.widgets.plots import long_series, make_plot
 
 #: one fixed colour per rule, the same in every view (and in every panel that races optimizers)
 RULE_COLORS = {"sgd": "#333333", "momentum": "#0072B2", "nesterov": "#56B4E9", "adagrad": "#009E73",
@@ -272,6 +272,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             self._loss_curves[name] = self.loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=label)
             self._dist_curves[name] = self.dist_plot.plot([], [], pen=pg.mkPen(color, width=2))
             self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=pg.mkPen(color, width=2))
+            for curve in (self._loss_curves[name], self._dist_curves[name], self._mlp_curves[name]):
+                long_series(curve)
 
     def _sync_legend(self, names):
         """The loss legend lists exactly the optimizers in the race."""

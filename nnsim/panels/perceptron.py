@@ -18,7 +18,7 @@ from nnsim.engine.datasets import DataFileError, load_xy_csv
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
 from nnsim.widgets.equation import confusion_html, perceptron_update_html
-from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, make_plot
+from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, long_series, make_plot
 
 MAX_HISTORY = 50
 
@@ -97,6 +97,7 @@ learns its class against all the others. Click to add your own points (left) or 
         self.errors_plot = self.errors_widget.getPlotItem()
         self.errors_curve = self.errors_plot.plot([], [], pen=pg.mkPen("#444", width=2), symbol="o",
                                                   symbolBrush="#CC3311", symbolSize=8, name="errors")
+        long_series(self.errors_curve)
         self.errors_plot.setYRange(0, 5)
         self.errors_plot.setXRange(0.5, 5.5)
         self.equation = QLabel()
@@ -126,6 +127,7 @@ learns its class against all the others. Click to add your own points (left) or 
         area.layout().setContentsMargins(0, 0, 0, 0)
 
         self._class_items: list[pg.ScatterPlotItem] = []
+        self._legend_classes = -1
         self._boundary_items: list[pg.PlotDataItem] = []
         self._history_items: list[pg.PlotCurveItem] = []
         self.wrong_item = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen("#D00000", width=2.5),
@@ -187,6 +189,7 @@ learns its class against all the others. Click to add your own points (left) or 
         self._draw_normal(snap.weights_raw[0] if binary else None, X)
         errs = np.asarray(snap.epoch_errors)
         if len(errs):
+            self.errors_curve.setSymbol("o" if len(errs) <= 200 else None)  # dots only while they read
             self.errors_curve.setData(np.arange(1, len(errs) + 1), errs)
             self.errors_plot.setYRange(0, max(1, int(errs.max())) * 1.1, padding=0)
             self.errors_plot.setXRange(0.5, max(5, len(errs)) + 0.5, padding=0)
@@ -204,6 +207,9 @@ learns its class against all the others. Click to add your own points (left) or 
             self.data_plot.addItem(item)
             item.setZValue(5)
             self._class_items.append(item)
+        if n == self._legend_classes:
+            return  # rebuilding the legend costs ~10 ms: only when the number of classes changes
+        self._legend_classes = n
         legend = self.data_plot.legend
         for k, item in enumerate(self._class_items):
             visible = k < n

@@ -29,7 +29,7 @@ from nnsim.engine.datasets import DataFileError
 from nnsim.engine.tsne import TSNEParams, TSNESimulation
 from nnsim.engine.tsne_data import load_data_file
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import CLASS_SYMBOLS, TICK_PT, make_plot, style_plot
+from nnsim.widgets.plots import CLASS_SYMBOLS, TICK_PT, long_series, make_plot, style_plot
 
 #: ten classes need ten colours (Tableau 10); symbols repeat after them
 PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#9C755F", "#EDC948",
@@ -275,6 +275,7 @@ class TSNEPanel(Panel):
         self.kl_curve = self.kl_plot.plot([], [], pen=pg.mkPen("#1B4F9C", width=2.5),
                                           symbol="o", symbolSize=4, symbolBrush="#1B4F9C",
                                           symbolPen=None, name="KL(P‖Q)")
+        long_series(self.kl_curve)
         self.kl_now = self.kl_plot.plot([], [], pen=None, symbol="o", symbolSize=11,
                                         symbolBrush="#C8102E", symbolPen=pg.mkPen("#fff"),
                                         name="latest")

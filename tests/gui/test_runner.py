@@ -139,6 +139,51 @@ def test_no_new_frame_until_ack(qtbot):
         assert runner.shutdown()
 
 
+def test_a_panel_slow_to_draw_leaves_the_gui_thread_free(qtbot):
+    """Drawing a frame takes 60 ms, twice the 30 fps interval: frames must slow down so that the
+    GUI thread stays mostly idle, and its timers keep firing (before the fix, a 10 ms timer did not
+    fire once in several seconds and the event loop never returned)."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from nnsim.runner import GUI_SHARE
+
+    holder = {}
+    runner = Runner(lambda: holder.setdefault("sim", CountSim()))
+    drawing = []
+
+    def draw(snap):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 0.06:  # busy, like a heavy plot update
+            pass
+        drawing.append(time.perf_counter() - t0)
+        runner.ack()
+
+    runner.snapshot_ready.connect(draw)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    try:
+        qtbot.waitUntil(lambda: len(drawing) == 1, timeout=5000)
+        runner.set_speed(0)
+        runner.play()
+        timer.start(10)
+        t0 = time.perf_counter()
+        qtbot.wait(2000)
+        elapsed = time.perf_counter() - t0
+        timer.stop()
+        runner.pause()
+        qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    finally:
+        assert runner.shutdown()
+    busy = sum(drawing[1:])
+    assert len(drawing) >= 5  # it still animates
+    assert busy / elapsed <= GUI_SHARE + 0.15
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 40 and max(gaps) < 0.5
+
+
 def test_convergence_pauses_and_is_delivered(make_runner, qtbot):
     runner, rec, holder = make_runner(converge_at=500)
     runner.set_speed(0)
