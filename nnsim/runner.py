@@ -19,6 +19,7 @@ GUI thread busy forever: input stays responsive but Qt timers starve.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from typing import Any, Callable
@@ -41,6 +42,7 @@ class _Worker(QObject):
     params_applied = Signal(bool)
     stopped = Signal()
     answered = Signal(int, object, str)
+    target_reached = Signal(int, float)
 
     def __init__(self, factory: Callable[[], Any], max_fps: float):
         super().__init__()
@@ -51,6 +53,9 @@ class _Worker(QObject):
         self._budget: int | None = None  # steps left for Step / Step N; None while playing freely
         self._speed = 0.0  # steps per second; 0 = as fast as possible
         self._stop_at = 0  # Play pauses when the step count reaches this (0: never)
+        self._target: float | None = None  # Play pauses when sim.watch_value() falls to this
+        self._target_armed = False
+        self._target_hit: tuple[int, float] | None = None
         self._chunk = 1
         self._due = 0.0
         self._last_tick = 0.0
@@ -119,6 +124,13 @@ class _Worker(QObject):
     @Slot(int)
     def set_stop_at(self, step: int):
         self._stop_at = max(0, int(step))
+
+    @Slot(object)
+    def set_target(self, value):
+        """Pause when ``sim.watch_value()`` becomes <= value (None: no such condition). A target the
+        run is already below when Play starts is ignored until the value rises above it again."""
+        self._target = None if value is None else float(value)
+        self._arm_target()
 
     @Slot(int)
     def reset(self, seed: int):
@@ -196,6 +208,7 @@ class _Worker(QObject):
             return
         self._playing = playing
         if playing:
+            self._arm_target()
             self._last_tick = time.perf_counter()
             self._rate_t0, self._rate_n0 = self._last_tick, self.sim.step_count
             self._due = 0.0
@@ -244,7 +257,8 @@ class _Worker(QObject):
         before = self.sim.status
         t0 = time.perf_counter()
         done = [n]
-        if not self._guarded(lambda: done.__setitem__(0, self._advance(n))):
+        advance = self._advance_watched if self._target is not None else self._advance
+        if not self._guarded(lambda: done.__setitem__(0, advance(n))):
             return
         n = done[0]
         dt = time.perf_counter() - t0
@@ -264,6 +278,10 @@ class _Worker(QObject):
                 halted = True
         if stop_at and self.sim.step_count >= stop_at:
             halted = True
+        if self._target_hit is not None:
+            halted = True
+            self.target_reached.emit(*self._target_hit)
+            self._target_hit = None
         if halted:
             self._set_playing(False)
             self._emit(force=True)
@@ -276,6 +294,43 @@ class _Worker(QObject):
             self.sim.step(n)
             return n
         return int(advance(n))
+
+    def _watch(self) -> float | None:
+        fn = getattr(self.sim, "watch_value", None)
+        if fn is None:
+            return None
+        try:
+            v = fn()
+        except Exception:  # noqa: BLE001 - a broken monitor must not stop the run
+            return None
+        return float(v) if v is not None and math.isfinite(v) else None
+
+    def _arm_target(self):
+        if self._target is None or self.sim is None:
+            self._target_armed = False
+            return
+        v = self._watch()
+        self._target_armed = v is None or v > self._target
+
+    def _advance_watched(self, n: int) -> int:
+        """``n`` steps one at a time (at most CHUNK_SECONDS' worth), stopping on the very step where
+        the watched value falls to the target from above it (armed); a value already at or below the
+        target when Play starts only counts once it has risen above it again."""
+        deadline = time.perf_counter() + CHUNK_SECONDS
+        done = 0
+        while done < n:
+            k = self._advance(1)
+            done += k
+            v = self._watch()
+            if self._target_armed and v is not None and v <= self._target:
+                self._target_hit = (int(self.sim.step_count), v)
+                self._target_armed = False
+                break
+            if v is None or v > self._target:
+                self._target_armed = True
+            if k == 0 or time.perf_counter() > deadline:
+                break
+        return done
 
     def _measure_rate(self):
         now = time.perf_counter()
@@ -316,6 +371,8 @@ class Runner(QObject):
     playing_changed = Signal(bool)
     rate_measured = Signal(float)
     params_applied = Signal(bool)
+    #: (step, value): Play paused because the watched value reached the target
+    target_reached = Signal(int, float)
 
     _play = Signal()
     _pause = Signal()
@@ -326,6 +383,7 @@ class Runner(QObject):
     _invoke = Signal(str, object)
     _ack = Signal()
     _stop_at = Signal(int)
+    _target = Signal(object)
     _query = Signal(int, str, object)
 
     _live: set = set()
@@ -349,6 +407,8 @@ class Runner(QObject):
         self._invoke.connect(self._worker.invoke, q)
         self._ack.connect(self._worker.ack, q)
         self._stop_at.connect(self._worker.set_stop_at, q)
+        self._target.connect(self._worker.set_target, q)
+        self._worker.target_reached.connect(self.target_reached, q)
         self._query.connect(self._worker.query, q)
         self._worker.answered.connect(self._on_answered, q)
         self._callbacks: dict[int, Callable] = {}
@@ -394,6 +454,11 @@ class Runner(QObject):
     def set_stop_at(self, step: int):
         """Play pauses when the step count reaches ``step`` (0: no such stop)."""
         self._stop_at.emit(int(step))
+
+    def set_target(self, value: float | None):
+        """Play pauses on the step where the simulation's ``watch_value()`` becomes <= ``value``
+        (None: no target). ``target_reached(step, value)`` says so."""
+        self._target.emit(None if value is None else float(value))
 
     def invoke(self, method: str, *args):
         """Call ``sim.<method>(*args)`` in the worker thread (pauses first), then send a snapshot."""

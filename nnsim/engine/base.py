@@ -216,6 +216,12 @@ class SimulationBase:
         self.step(n)
         return n
 
+    def watch_value(self) -> float | None:
+        """The quantity a "stop when it falls to a target" condition watches (a training loss, an
+        error count, a divergence), as it stands now; None when the simulation has none (yet).
+        The runner calls it after every step while such a target is set, so it must be cheap."""
+        return None
+
     def get_state(self) -> dict:
         """A deep copy of everything ``reset`` built (for saving an experiment; see nnsim.experiment).
         Simulations holding derived caches may override this and ``set_state`` to leave them out."""

@@ -1055,6 +1055,13 @@ class OptimizerRaceSimulation(SimulationBase):
                          f"{NEWTON_NOT_PD_NOTE}.")
         return " ".join(notes)
 
+    def watch_value(self) -> float | None:
+        """f(w) of the optimizer lowest on the surface at the head (diverged runs left out)."""
+        head = self.step_count
+        values = [float(r.loss[head]) for r in self._runs.values()
+                  if head < len(r.loss) and not 0 <= r.diverged_at <= head and np.isfinite(r.loss[head])]
+        return min(values) if values else None
+
     def snapshot(self) -> OptimizerRaceSnapshot:
         head = self.step_count
         surf = self._surface

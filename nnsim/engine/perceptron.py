@@ -539,6 +539,10 @@ class PerceptronSimulation(SimulationBase):
         R[..., 0] = W[..., 0] + (W[..., 1:] * (self._center / self._scale)).sum(axis=-1)
         return R
 
+    def watch_value(self) -> float | None:
+        """Misclassified samples in the last completed epoch (None before the first epoch ends)."""
+        return float(self._ep_err[self._n_epochs - 1]) if self._n_epochs > 0 else None
+
     def snapshot(self) -> PerceptronSnapshot:
         cap, hc = self.HISTORY_CAPACITY, self._hist_count
         h = min(self.params.history, hc, cap)

@@ -465,6 +465,12 @@ class RecurrentSimulation(SimulationBase):
             fl = model.gradient_flow(pb.x, pb.target, pb.mask, pb.labels)
         return fl["h"], fl.get("c")
 
+    def watch_value(self) -> float | None:
+        """The main network's smoothed training loss (the bold loss curve), in train mode."""
+        if self.params.mode != "train" or self._n == 0:
+            return None
+        return float(self._hist[self._n - 1, 3])
+
     def snapshot(self) -> RecurrentSnapshot:
         p = self.params
         task = self._task

@@ -1289,6 +1289,11 @@ class TSNESimulation(SimulationBase):
             self.message = self._note
 
     # ---- views
+    def watch_value(self) -> float | None:
+        """The latest KL(P‖Q) computed (every "KL every" iterations)."""
+        t = self.tsne
+        return float(t._kl_val[-1]) if t is not None and t._kl_val else None
+
     def snapshot(self) -> TSNESnapshot:
         p = self.params
         c = self._cache

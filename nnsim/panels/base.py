@@ -12,6 +12,8 @@ A subclass sets ``key``, ``title``, ``params_class`` and implements ``make_simul
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QMessageBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
                                QVBoxLayout, QWidget)
@@ -40,6 +42,10 @@ class Panel(QWidget):
     presets: dict[str, dict] = {}
     #: the preset the panel opens with (None: the Params defaults)
     default_preset: str | None = None
+    #: what the transport's "stop when … ≤ target" watches (the simulation's ``watch_value()``);
+    #: "" hides that condition
+    target_label: str = ""
+    target_default: float = 0.01
 
     #: (step_count, steps per second) for the main window's status bar
     stats_changed = Signal(int, float)
@@ -56,9 +62,11 @@ class Panel(QWidget):
         self.snapshot = None
         self._rate = 0.0
         self._closed = False
+        self._target_note = ""
 
         self.form = ParamForm(self.params)
-        self.transport = TransportBar(step_unit=self.step_unit, default_speed=self.default_speed)
+        self.transport = TransportBar(step_unit=self.step_unit, default_speed=self.default_speed,
+                                      target_label=self.target_label, target_default=self.target_default)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
@@ -121,6 +129,8 @@ class Panel(QWidget):
         self.transport.reset_clicked.connect(self._on_reset)
         self.transport.speed_changed.connect(self.runner.set_speed)
         self.transport.stop_changed.connect(self.runner.set_stop_at)
+        self.transport.target_changed.connect(self.runner.set_target)
+        self.runner.target_reached.connect(self._on_target_reached)
         self.form.params_changed.connect(self._on_params_edited)
         self.form.invalid.connect(lambda msg: self.show_message(msg, "error"))
 
@@ -296,6 +306,8 @@ class Panel(QWidget):
         try:
             self.render_snapshot(snap)
             text, kind = self.status_message(snap)
+            if self._target_note and kind != "error":
+                text, kind = (f"{text}<br>" if text else "") + self._target_note, "ok" if kind == "info" else kind
             if text or self.banner.property("kind") != "error":
                 self.show_message(text, kind)
                 self.banner.setProperty("kind", kind)
@@ -307,6 +319,17 @@ class Panel(QWidget):
             self.stats_changed.emit(snap.step_count, self._rate)
             self.runner.ack()
 
+    def _on_target_reached(self, step: int, value: float):
+        target = self.transport.target()
+        # kept on the banner (under the status text) until Play is pressed again
+        self._target_note = (f"<b>Target reached:</b> the {html.escape(self.target_label)} is {value:.6g} at "
+                             f"{html.escape(self.step_unit)} {step:,}"
+                             + (f" (target ≤ {target:g})" if target is not None else "")
+                             + ". Play goes on from here (it stops again only if the value rises above "
+                             "the target and falls back).")
+        self.show_message(self._target_note, "ok")
+        self.banner.setProperty("kind", "ok")
+
     def _on_failed(self, message: str):
         self.show_message(f"<b>The simulation stopped with an error:</b> {message}<br>"
                           "Change a parameter or press Reset to go on.", "error")
@@ -314,6 +337,8 @@ class Panel(QWidget):
 
     def _on_playing_changed(self, playing: bool):
         self.transport.set_playing(playing)
+        if playing:
+            self._target_note = ""
         if not playing:
             self._rate = 0.0
             if self.snapshot is not None:

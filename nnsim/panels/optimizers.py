@@ -45,6 +45,8 @@ def log_levels(z: np.ndarray, f_min: float | None, n: int = N_LEVELS) -> tuple[n
 
 class OptimizerPanel(Panel):
     key = "optimizers"
+    target_label = "f(w) of the best optimizer"
+    target_default = 0.001
     title = "Optimizers"
     description = "SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdaDelta and Newton on 2-D surfaces."
     step_unit = "iteration"

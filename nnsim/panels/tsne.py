@@ -107,6 +107,8 @@ def _fmt(v: float) -> str:
 
 class TSNEPanel(Panel):
     key = "tsne"
+    target_label = "KL(P‖Q)"
+    target_default = 1.0
     title = "t-SNE springs"
     description = "t-SNE step by step and its physical analogy: springs pulling and pushing the map."
     step_unit = "iteration"

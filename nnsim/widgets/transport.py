@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QWidget)
 
 #: (label, steps per second); 0 means as fast as possible
 SPEEDS = (("1 step/s", 1.0), ("2 steps/s", 2.0), ("5 steps/s", 5.0), ("10 steps/s", 10.0),
@@ -17,8 +18,11 @@ class TransportBar(QWidget):
     reset_clicked = Signal(int)
     speed_changed = Signal(float)
     stop_changed = Signal(int)
+    #: the target value, or None when the target condition is off
+    target_changed = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, step_unit: str = "step", default_speed: float = 10.0):
+    def __init__(self, parent: QWidget | None = None, step_unit: str = "step", default_speed: float = 10.0,
+                 target_label: str = "", target_default: float = 0.01):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -58,6 +62,19 @@ class TransportBar(QWidget):
         self.stop_spin.setSpecialValueText("no stop")
         self.stop_spin.setPrefix("stop at ")
         self.stop_spin.setToolTip(f"Play pauses when this many {step_unit}s are done (0: never)")
+        # "stop when <loss> <= target": only on panels whose simulation watches a value
+        self.target_check = QCheckBox(f"stop when {target_label} ≤" if target_label else "")
+        self.target_check.setToolTip(f"Play pauses on the {step_unit} where the {target_label} first "
+                                     "falls to the target (or below)")
+        self.target_spin = QDoubleSpinBox()
+        self.target_spin.setDecimals(6)
+        self.target_spin.setRange(-1e9, 1e9)
+        self.target_spin.setValue(target_default)
+        self.target_spin.setSingleStep(abs(target_default) / 10 if target_default else 0.01)
+        self.target_spin.setEnabled(False)
+        self.target_spin.setToolTip(self.target_check.toolTip())
+        self.target_check.setVisible(bool(target_label))
+        self.target_spin.setVisible(bool(target_label))
         self.counter = QLabel(f"{step_unit}s: 0")
         self.counter.setMinimumWidth(140)
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -65,7 +82,7 @@ class TransportBar(QWidget):
                   self.seed_spin):
             lay.addWidget(w)
         lay.addStretch(1)
-        for w in (self.speed_box, self.stop_spin):
+        for w in (self.speed_box, self.stop_spin, self.target_check, self.target_spin):
             lay2.addWidget(w)
         lay2.addStretch(1)
         lay2.addWidget(self.counter)
@@ -76,6 +93,14 @@ class TransportBar(QWidget):
         self.reset_button.clicked.connect(lambda: self.reset_clicked.emit(self.seed_spin.value()))
         self.speed_box.currentIndexChanged.connect(lambda _i: self.speed_changed.emit(self.speed()))
         self.stop_spin.valueChanged.connect(self.stop_changed)
+        self.target_check.toggled.connect(self.target_spin.setEnabled)
+        self.target_check.toggled.connect(lambda _on: self.target_changed.emit(self.target()))
+        self.target_spin.valueChanged.connect(
+            lambda _v: self.target_changed.emit(self.target()) if self.target_check.isChecked() else None)
+
+    def target(self) -> float | None:
+        """The target value when "stop when … ≤" is ticked, else None."""
+        return float(self.target_spin.value()) if self.target_check.isChecked() else None
 
     def speed(self) -> float:
         return float(self.speed_box.currentData())

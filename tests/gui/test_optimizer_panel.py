@@ -182,3 +182,25 @@ def test_mlp_mode_races_the_same_optimizers_on_a_network(panel, qtbot, tmp_path)
     assert (tmp_path / "mlp.csv").stat().st_size > 1000
     panel.form.editor("mlp_race").setChecked(False)
     qtbot.waitUntil(lambda: not panel.mlp_widget.isVisible(), timeout=10000)
+
+
+def test_target_on_f_pauses_on_the_first_iteration_at_or_below_it(panel, qtbot):
+    """Stop condition: Play pauses on the very iteration where the best optimizer's f(w) first
+    reaches the target; the banner says so with the value."""
+    target = 0.5
+    panel.transport.target_check.setChecked(True)
+    panel.transport.target_spin.setValue(target)
+    panel.transport.speed_box.setCurrentIndex(panel.transport.speed_box.findData(0.0))
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Target reached" in panel.banner.text() and not panel.runner.playing, timeout=20000)
+    snap = panel.snapshot
+    head = snap.step_count
+    best = [min(float(l[k]) for l in snap.losses if np.isfinite(l[k])) for k in range(head + 1)]
+    assert head > 0 and best[head] <= target < min(best[:head])
+    assert f"{best[head]:.6g}" in panel.banner.text()
+    # unticked: Play runs on past it
+    panel.transport.target_check.setChecked(False)
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.snapshot.step_count > head + 5, timeout=20000)
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.runner.playing, timeout=10000)

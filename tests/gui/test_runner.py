@@ -153,10 +153,13 @@ def test_a_panel_slow_to_draw_leaves_the_gui_thread_free(qtbot):
     runner = Runner(lambda: holder.setdefault("sim", CountSim()))
     drawing = []
 
+    frames = []
+
     def draw(snap):
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < 0.06:  # busy, like a heavy plot update
             pass
+        frames.append((t0, time.perf_counter()))
         drawing.append(time.perf_counter() - t0)
         runner.ack()
 
@@ -179,9 +182,46 @@ def test_a_panel_slow_to_draw_leaves_the_gui_thread_free(qtbot):
         assert runner.shutdown()
     busy = sum(drawing[1:])
     assert len(drawing) >= 5  # it still animates
-    assert busy / elapsed <= GUI_SHARE + 0.15
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    assert len(ticks) > 40 and max(gaps) < 0.5
+    assert busy / elapsed <= GUI_SHARE + 0.25  # (without pacing: about 1)
+    # between two frames the event loop is idle long enough for the 10 ms timer to fire (without
+    # pacing it never fired while frames kept coming); counted, not timed, so load cannot break it
+    played = [f for f in frames if f[0] >= t0]
+    idle = [any(end < t < start for t in ticks) for (_, end), (start, _) in zip(played, played[1:])]
+    assert len(idle) >= 3 and sum(idle) >= 0.8 * len(idle)
+
+
+class FallingSim(CountSim):
+    """A loss that falls by one per step from 1000, rises by 50 at step 700 (then falls again)."""
+
+    def watch_value(self):
+        return None if self.step_count == 0 else 1000.0 - self.step_count + (50.0 if self.step_count >= 700 else 0.0)
+
+
+def test_target_stops_on_the_exact_step_and_rearms(qtbot):
+    holder = {}
+    runner = Runner(lambda: holder.setdefault("sim", FallingSim()))
+    rec = Recorder(runner)
+    hits = []
+    runner.target_reached.connect(lambda step, value: hits.append((step, value)))
+    try:
+        qtbot.waitUntil(lambda: len(rec.snaps) == 1, timeout=5000)
+        runner.set_speed(0)
+        runner.set_target(333.5)
+        runner.play()
+        qtbot.waitUntil(lambda: bool(hits) and not runner.playing and rec.count == 667, timeout=10000)
+        assert hits == [(667, 333.0)] and holder["sim"].step_count == 667
+        # Play again: already below the target, so it runs on; the value jumps above it at step 700
+        # (1000 - 700 + 50 = 350) and falls back to 333 at step 717, where it stops again
+        runner.play()
+        qtbot.waitUntil(lambda: len(hits) == 2 and not runner.playing, timeout=10000)
+        assert hits[1] == (717, 333.0) and rec.count == 717
+        # no target: Step N runs all its steps
+        runner.set_target(None)
+        runner.step(100)
+        qtbot.waitUntil(lambda: rec.count == 817 and not runner.playing, timeout=10000)
+        assert len(hits) == 2
+    finally:
+        assert runner.shutdown()
 
 
 def test_convergence_pauses_and_is_delivered(make_runner, qtbot):
