@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QIcon, QKeySequence
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFileDialog, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTextEdit,
                                QWidget)
@@ -58,8 +58,6 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
 
         self.panel_list = QListWidget()
-        self.panel_list.setMaximumWidth(170)
-        self.panel_list.setMinimumWidth(120)
         # mouse only: a focused list would swallow Space and the letter keys the transport uses
         self.panel_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.panel_list.setStyleSheet("QListWidget { font-size: 12pt; } QListWidget::item { padding: 6px; }")
@@ -67,12 +65,19 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.panel_list.addItem(item)
+        # as wide as the longest title (12 pt, as the style sheet sets it): no name is cut
+        list_font = QFont(self.panel_list.font())
+        list_font.setPointSize(12)
+        list_width = max(QFontMetrics(list_font).horizontalAdvance(t) for _, t, _ in PANELS) + 36
+        self.panel_list.setMinimumWidth(list_width)
+        self.panel_list.setMaximumWidth(int(list_width * 1.6))
+        self.panel_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.panel_list)
         split.addWidget(self.stack)
         split.setStretchFactor(1, 1)
-        split.setSizes([180, 1300])
+        split.setSizes([list_width, 1300])
         self.setCentralWidget(split)
 
         self.steps_label = QLabel("steps: 0")

@@ -46,6 +46,7 @@ class Panel(QWidget):
     #: "" hides that condition
     target_label: str = ""
     target_default: float = 0.01
+    target_decimals: int = 4
 
     #: (step_count, steps per second) for the main window's status bar
     stats_changed = Signal(int, float)
@@ -66,7 +67,8 @@ class Panel(QWidget):
 
         self.form = ParamForm(self.params)
         self.transport = TransportBar(step_unit=self.step_unit, default_speed=self.default_speed,
-                                      target_label=self.target_label, target_default=self.target_default)
+                                      target_label=self.target_label, target_default=self.target_default,
+                                      target_decimals=self.target_decimals)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
@@ -105,15 +107,17 @@ class Panel(QWidget):
         split.addWidget(scroll)
         split.addWidget(centre)
         split.setStretchFactor(1, 1)
-        split.setSizes([320, 1000])
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
 
         self.build_views(self.area)
         self._add_export_actions()
-        # as wide as the form wants (nothing clipped), up to 430 px; beyond that it scrolls sideways
-        scroll.setMinimumWidth(min(430, left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 12))
+        # as wide as the form wants (nothing clipped), up to 430 px, when the screen has room; it may be
+        # narrowed to 340 px (then it scrolls sideways) so that the window fits a 1280-pixel projector
+        want = left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 12
+        scroll.setMinimumWidth(min(340, want))
+        self._split, self._form_width = split, min(430, want)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         params, seed = self.params, self.transport.seed()
@@ -275,9 +279,11 @@ class Panel(QWidget):
     def show_file_error(self, path, exc, title: str = "Could not load data", lead: str | None = None) -> None:
         """A file that could not be read: banner plus a non-modal dialog (never exec(): the worker and
         the plots keep running); what is on screen stays. The dialog is kept as ``error_dialog``."""
-        import html
+        import os
 
-        lead = lead if lead is not None else f"Could not load {path}:"
+        if lead is None:  # the data loaders' messages start with the file name: do not say it twice
+            lead = ("Could not load the file:" if os.path.basename(str(path)) in str(exc)
+                    else f"Could not load {path}:")
         self.show_message(f"<b>{html.escape(lead)}</b> {html.escape(str(exc))}<br>Nothing was changed.", "error")
         self.banner.setProperty("kind", "error")
         box = QMessageBox(QMessageBox.Icon.Warning, title, f"{path}\n\n{exc}\n\nNothing was changed.", parent=self)
@@ -295,6 +301,14 @@ class Panel(QWidget):
         if not self._closed:
             self._closed = True
             self.runner.shutdown()
+
+    def showEvent(self, event):  # noqa: N802 - Qt name
+        super().showEvent(event)
+        if self._form_width:  # first show: the form at its full width when the window has room
+            total = sum(self._split.sizes()) or self.width()
+            form = min(self._form_width, max(340, total - 700))
+            self._split.setSizes([form, max(1, total - form)])
+            self._form_width = 0
 
     def closeEvent(self, event):  # noqa: N802 - Qt name
         self.shutdown()
@@ -322,7 +336,7 @@ class Panel(QWidget):
     def _on_target_reached(self, step: int, value: float):
         target = self.transport.target()
         # kept on the banner (under the status text) until Play is pressed again
-        self._target_note = (f"<b>Target reached:</b> the {html.escape(self.target_label)} is {value:.6g} at "
+        self._target_note = (f"<b>Target reached:</b> {html.escape(self.target_label)} = {value:.6g} at "
                              f"{html.escape(self.step_unit)} {step:,}"
                              + (f" (target ≤ {target:g})" if target is not None else "")
                              + ". Play goes on from here (it stops again only if the value rises above "

@@ -82,7 +82,7 @@ def parse_units(text: str, H: int) -> list[int]:
 
 class LSTMPanel(Panel):
     key = "lstm"
-    target_label = "training loss (smoothed)"
+    target_label = "smoothed loss"
     target_default = 0.05
     title = "LSTM gates"
     description = ("Train small recurrent networks (RNN, LSTM and variants, GRU) and look inside: "

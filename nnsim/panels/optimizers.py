@@ -45,8 +45,9 @@ def log_levels(z: np.ndarray, f_min: float | None, n: int = N_LEVELS) -> tuple[n
 
 class OptimizerPanel(Panel):
     key = "optimizers"
-    target_label = "f(w) of the best optimizer"
+    target_label = "best f(w)"
     target_default = 0.001
+    target_decimals = 6
     title = "Optimizers"
     description = "SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdaDelta and Newton on 2-D surfaces."
     step_unit = "iteration"
@@ -224,6 +225,11 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
                 curve.setData([], [])
             else:
                 curve.setData(np.arange(len(losses)), np.where(losses > 0, losses, np.nan), connect="finite")
+        few = snap.step_count < 10  # a few points: a fixed 0…10 axis, not autorange's ±400 around one point
+        if few or few != getattr(self, "_few_steps", None):
+            self._few_steps = few
+            for plot in (self.loss_plot, self.dist_plot, self.mlp_plot):
+                plot.setXRange(0, 10, padding=0.02) if few else plot.enableAutoRange(axis="x")
         looks = [np.asarray(p) for p in snap.lookahead_at_head if p is not None]
         self.lookahead_item.setData(pos=np.array(looks).reshape(-1, 2))
         self.table.setText(self._table_html(snap))
@@ -317,7 +323,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             dist = np.asarray(snap.dist[i])
             d = f"{dist[np.isfinite(dist)][-1]:.3g}" if np.isfinite(dist).any() else "—"
             eff = snap.eff_lr_at_head[i]
-            eff_s = "—" if eff is None else f"({eff[0]:.3g}, {eff[1]:.3g})"
+            # (no step taken yet: no effective rate)
+            eff_s = "—" if eff is None or not np.all(np.isfinite(eff)) else f"({eff[0]:.3g}, {eff[1]:.3g})"
             v = snap.velocity_at_head[i]
             tv = snap.terminal_velocity[i]
             v_s = "—" if v is None else f"{np.hypot(*v):.3g}" + (f" / {tv:.3g}" if np.isfinite(tv) else "")

@@ -54,8 +54,9 @@ def data_box(X: np.ndarray, pad: float = 0.15, top: float = 0.45) -> tuple[float
 
 class PerceptronPanel(Panel):
     key = "perceptron"
-    target_label = "errors in the last epoch"
+    target_label = "errors per epoch"
     target_default = 1.0
+    target_decimals = 0
     title = "Perceptron"
     description = "Decision-boundary evolution of the perceptron learning rule (lecture 1)."
     step_unit = "sample"

@@ -22,7 +22,7 @@ class TransportBar(QWidget):
     target_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, step_unit: str = "step", default_speed: float = 10.0,
-                 target_label: str = "", target_default: float = 0.01):
+                 target_label: str = "", target_default: float = 0.01, target_decimals: int = 4):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -67,7 +67,7 @@ class TransportBar(QWidget):
         self.target_check.setToolTip(f"Play pauses on the {step_unit} where the {target_label} first "
                                      "falls to the target (or below)")
         self.target_spin = QDoubleSpinBox()
-        self.target_spin.setDecimals(6)
+        self.target_spin.setDecimals(target_decimals)
         self.target_spin.setRange(-1e9, 1e9)
         self.target_spin.setValue(target_default)
         self.target_spin.setSingleStep(abs(target_default) / 10 if target_default else 0.01)
@@ -82,10 +82,10 @@ class TransportBar(QWidget):
                   self.seed_spin):
             lay.addWidget(w)
         lay.addStretch(1)
+        lay.addWidget(self.counter)
         for w in (self.speed_box, self.stop_spin, self.target_check, self.target_spin):
             lay2.addWidget(w)
         lay2.addStretch(1)
-        lay2.addWidget(self.counter)
         self._unit = step_unit
         self.play_button.clicked.connect(self.play_clicked)
         self.step_button.clicked.connect(lambda: self.step_clicked.emit(1))
