@@ -10,7 +10,8 @@ them.
 - :func:`two_clusters`: the perceptron article's 66 + 34 uniform points.
 - :func:`blobs_corners`: k Gaussian blobs at the corners of a regular polygon, each separable from
   the others together (one-vs-rest).
-- :func:`load_xy_csv`: user points from a ``x1, x2, label`` CSV file, with line-numbered errors.
+- :func:`load_xy_csv`: user points from a ``x1, x2, label`` CSV file (the shared rules of
+  :mod:`nnsim.engine.datafiles`, errors naming the file, line and column).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 
 import numpy as np
 
+from nnsim.engine.datafiles import DataFileError, read_table  # noqa: F401  (DataFileError re-exported)
+
 MAX_CLASSES = 20
 
 _GATES = {
@@ -27,15 +30,6 @@ _GATES = {
     "or": (0, 1, 1, 1),
     "xor": (0, 1, 1, 0),
 }
-
-
-class DataFileError(ValueError):
-    """A problem with a data file. ``line`` is the 1-based line number, or None for the whole file."""
-
-    def __init__(self, message: str, line: int | None = None):
-        self.line = line
-        self.reason = message
-        super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
 def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -106,78 +100,25 @@ def encode_labels(labels) -> tuple[np.ndarray, np.ndarray]:
     return np.searchsorted(classes, raw).astype(np.int64), classes
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def load_xy_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read ``x1, x2, label`` rows from a UTF-8 CSV file.
+    """Read ``x1, x2, label`` rows from a text file; return ``(X, labels)``.
 
-    An optional header (a first row whose fields are all non-numeric) is skipped, as are blank
-    lines and lines starting with ``#``. Coordinates must be finite numbers; labels non-negative
-    whole numbers ("1" or "1.0"), at most 20 distinct ones, returned compressed to ``0 .. K-1`` in
-    sorted order. At least 2 points are required; a single class is allowed. Every problem raises
-    :class:`DataFileError` naming the line.
+    The file rules (encoding, separator, comments, header, limits) are those of
+    :func:`nnsim.engine.datafiles.read_table`. Each row has exactly 3 values: two finite coordinates
+    and a label that is a whole number 0 or greater ("1" or "1.0"). At most 20 distinct labels,
+    returned compressed to ``0 .. K-1`` in sorted order. At least 2 points are required; a single
+    class is allowed. Every problem raises :class:`DataFileError` naming the file and the line
+    and column.
     """
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise DataFileError(f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFileError("the file is not UTF-8 text (undecodable byte "
-                            f"0x{raw[exc.start]:02x}); save it as UTF-8 CSV", line) from exc
-
-    rows, values, seen_content = [], [], False
-    names = ("x1", "x2")
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = [f.strip() for f in stripped.split(",")]
-        if not seen_content:
-            seen_content = True
-            if not any(_is_number(f) for f in fields):
-                continue  # header line
-        if len(fields) != 3:
-            raise DataFileError(f"expected 3 comma-separated values (x1, x2, label), got {len(fields)}",
-                                lineno)
-        xy = []
-        for name, f in zip(names, fields[:2]):
-            try:
-                v = float(f)
-            except ValueError:
-                raise DataFileError(f"{name} value {f!r} is not a number", lineno) from None
-            if not math.isfinite(v):
-                raise DataFileError(f"{name} value {f!r} is not a finite number", lineno)
-            xy.append(v)
-        f = fields[2]
-        try:
-            lab = float(f)
-        except ValueError:
-            raise DataFileError(f"label {f!r} is not a number", lineno) from None
-        if not math.isfinite(lab) or lab != int(lab):
-            raise DataFileError(f"label {f!r} is not a whole number", lineno)
-        if lab < 0:
-            raise DataFileError(f"label {f!r} is negative; labels must be 0 or greater", lineno)
-        values.append(xy)
-        rows.append(int(lab))
-
-    if not rows:
-        raise DataFileError("no data rows (expected lines of x1, x2, label)")
-    if len(rows) < 2:
-        raise DataFileError("only 1 data row; at least 2 points are needed")
-    codes, classes = encode_labels(np.array(rows, dtype=np.int64))
+    table = read_table(path, label=2, columns=3, names=("x1", "x2", "label"),
+                       expected="lines of x1, x2, label")
+    if len(table.values) < 2:
+        raise table.error(None, "only 1 data row; at least 2 points are needed")
+    codes, classes = encode_labels(table.whole_labels())
     if len(classes) > MAX_CLASSES:
-        raise DataFileError(f"{len(classes)} different labels; at most {MAX_CLASSES} classes are supported")
-    return np.array(values, dtype=np.float64), codes
+        raise table.error(None, f"{len(classes)} different labels; at most {MAX_CLASSES} classes "
+                                "are supported")
+    return np.ascontiguousarray(table.values), codes
 
 
 def user_points(X, labels) -> tuple[np.ndarray, np.ndarray]:

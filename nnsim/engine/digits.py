@@ -9,29 +9,27 @@ Nothing is downloaded. Every loader returns an :class:`ImageSet` with pixel valu
   labels, optionally gzipped) for files the user already has; the labels file and a ``t10k-`` test
   pair next to it are found automatically.
 - :func:`load_image_csv`: one image per line: a label column and a square number of pixel columns.
-- :func:`load_data_file`: IDX (possibly gzipped) or CSV, decided by the file's first bytes.
+- :func:`load_data_file`: IDX or CSV (either possibly gzipped), decided by the file's first bytes.
 - :func:`stratified_split`: a seeded train/test split that keeps each class's share.
 - :func:`class_pixel_std`: the per-class pixel standard deviation maps of the course article.
 
-Every problem with a file raises :class:`~nnsim.engine.datasets.DataFileError` with a reason a
-student can act on (which file, which line or byte, what was expected).
+Files are read by :mod:`nnsim.engine.datafiles` (the rules every loader shares). Every problem with
+a file raises its :class:`~nnsim.engine.datafiles.DataFileError` (also importable from here and
+from :mod:`nnsim.engine.datasets`) with a reason a student can act on: which file, which line and
+column, what was expected.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
-import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nnsim.engine.datasets import DataFileError
+from nnsim.engine import datafiles
+from nnsim.engine.datafiles import DataFileError, read_table  # noqa: F401  (DataFileError re-exported)
 
-#: IDX element types: code -> (numpy dtype, big-endian)
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 MAX_CLASSES = 10
 LABEL_NAMES = ("label", "labels", "class", "target", "digit", "y")
 
@@ -113,100 +111,58 @@ def class_pixel_std(images, labels, n_classes: int) -> tuple[np.ndarray, np.ndar
 
 # ---- IDX ---------------------------------------------------------------------------------------
 
-def _read_bytes(path) -> bytes:
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise DataFileError(f"{path.name} looks gzipped but cannot be decompressed ({exc})") from None
-    return raw
-
-
 def read_idx(path) -> np.ndarray:
     """An IDX array (MNIST's format): two zero bytes, a type code, the number of dimensions, one
-    big-endian uint32 size per dimension, then the data. Gzipped files are read too."""
-    name = Path(path).name
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise DataFileError(f"{name}: only {len(raw)} bytes; an IDX file starts with a 4-byte header")
-    if raw[0] != 0 or raw[1] != 0:
-        raise DataFileError(f"{name} is not an IDX file: it should start with two zero bytes, "
-                            f"found 0x{raw[0]:02x} 0x{raw[1]:02x}")
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_TYPES:
-        raise DataFileError(f"{name}: unknown IDX data type 0x{code:02x} (expected 0x08 for unsigned "
-                            "bytes, as in MNIST)")
-    if ndim < 1 or len(raw) < 4 + 4 * ndim:
-        raise DataFileError(f"{name}: the header announces {ndim} dimensions but is cut short")
-    dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    dtype = np.dtype(_IDX_TYPES[code])
-    need = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    have = len(raw) - 4 - 4 * ndim
-    if have < need:
-        raise DataFileError(f"{name}: the header announces {' x '.join(map(str, dims))} values "
-                            f"({need} bytes) but the file holds only {have} bytes after the header "
-                            "(truncated download?)")
-    if have > need:
-        raise DataFileError(f"{name}: {have - need} unexpected bytes after the "
-                            f"{' x '.join(map(str, dims))} values")
-    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
+    big-endian uint32 size per dimension, then the data. Gzipped files are read too. See
+    :func:`nnsim.engine.datafiles.read_idx` for the checks."""
+    return datafiles.read_idx(path)
 
 
-def _scale(images: np.ndarray, what: str) -> np.ndarray:
+def _scale_factor(top: float) -> float:
+    """Grey levels 0..1, 0..16 (scikit-learn's digits) or 0..255 (MNIST): the divisor to [0, 1]."""
+    return 1.0 if top <= 1.0 else 16.0 if top <= 16.0 else 255.0
+
+
+def _scale(images: np.ndarray, path) -> np.ndarray:
+    """Pixel values -> [0, 1] (IDX data, whose values carry no line numbers)."""
     images = np.asarray(images, dtype=np.float64)
     if not np.all(np.isfinite(images)):
-        raise DataFileError(f"{what}: pixel values must be finite numbers")
+        raise DataFileError("pixel values must be finite numbers", path=path)
     if images.size and images.min() < 0:
-        raise DataFileError(f"{what}: negative pixel values; expected grey levels 0..255 (or 0..16, 0..1)")
+        raise DataFileError("negative pixel values; expected grey levels 0..255 (or 0..16, 0..1)",
+                            path=path)
     top = float(images.max()) if images.size else 1.0
-    scale = 1.0 if top <= 1.0 else 16.0 if top <= 16.0 else 255.0
     if top > 255.0:
-        raise DataFileError(f"{what}: pixel values up to {top:g}; expected grey levels 0..255")
-    return images / scale
+        raise DataFileError(f"pixel values up to {top:g}; expected grey levels 0..255", path=path)
+    return images / _scale_factor(top)
 
 
-def _check_labels(labels: np.ndarray, what: str) -> np.ndarray:
+def _check_labels(labels: np.ndarray, path) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.size and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
-        raise DataFileError(f"{what}: labels must be digits 0..9, found {int(labels.min())}..{int(labels.max())}")
+        raise DataFileError(f"labels must be digits 0..9, found {int(labels.min())}..{int(labels.max())}",
+                            path=path)
     return labels.astype(np.int64)
-
-
-def _labels_path(images_path: Path) -> Path | None:
-    name = images_path.name
-    cands = []
-    for a, b in (("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1"), ("images", "labels")):
-        if a in name:
-            cands.append(name.replace(a, b, 1))
-    for cand in cands:
-        for variant in (cand, cand + ".gz", re.sub(r"\.gz$", "", cand)):
-            p = images_path.with_name(variant)
-            if p.is_file():
-                return p
-    return None
 
 
 def _idx_pair(images_path: Path) -> tuple[np.ndarray, np.ndarray]:
     imgs = read_idx(images_path)
     if imgs.ndim != 3:
-        raise DataFileError(f"{images_path.name}: expected images (count x rows x columns), found an IDX "
-                            f"array of {imgs.ndim} dimension(s); open the images file, not the labels")
-    lab_path = _labels_path(images_path)
+        raise DataFileError("expected images (count x rows x columns), found an IDX array of "
+                            f"{imgs.ndim} dimension(s); open the images file, not the labels",
+                            path=images_path)
+    lab_path = datafiles.idx_labels_path(images_path)
     if lab_path is None:
         raise DataFileError(f"no labels file next to {images_path.name} (expected e.g. "
-                            f"{images_path.name.replace('images', 'labels').replace('idx3', 'idx1')})")
+                            f"{images_path.name.replace('images', 'labels').replace('idx3', 'idx1')})",
+                            path=images_path)
     labels = read_idx(lab_path)
     if labels.ndim != 1:
-        raise DataFileError(f"{lab_path.name}: labels must be a 1-D IDX array")
+        raise DataFileError("labels must be a 1-D IDX array", path=lab_path)
     if len(labels) != len(imgs):
-        raise DataFileError(f"{images_path.name} has {len(imgs)} images but {lab_path.name} has "
-                            f"{len(labels)} labels")
-    return _scale(imgs, images_path.name), _check_labels(labels, lab_path.name)
+        raise DataFileError(f"{len(imgs)} images but {lab_path.name} has {len(labels)} labels",
+                            path=images_path)
+    return _scale(imgs, images_path), _check_labels(labels, lab_path)
 
 
 def load_idx(images_path) -> ImageSet:
@@ -217,105 +173,58 @@ def load_idx(images_path) -> ImageSet:
     X, y = _idx_pair(images_path)
     Xt = yt = None
     if images_path.name.startswith("train"):
-        test_path = images_path.with_name("t10k" + images_path.name[len("train"):])
-        if not test_path.is_file():
-            alt = test_path.with_name(re.sub(r"\.gz$", "", test_path.name) if test_path.name.endswith(".gz")
-                                      else test_path.name + ".gz")
-            test_path = alt if alt.is_file() else None
+        test_path = datafiles.find_sibling(images_path, "t10k" + images_path.name[len("train"):])
         if test_path is not None:
             Xt, yt = _idx_pair(test_path)
             if Xt.shape[1:] != X.shape[1:]:
-                raise DataFileError(f"{test_path.name} has {Xt.shape[1]}x{Xt.shape[2]} images, "
-                                    f"{images_path.name} {X.shape[1]}x{X.shape[2]}")
-    _check_count(len(X), images_path.name)
+                raise DataFileError(f"{Xt.shape[1]}x{Xt.shape[2]} images, but {images_path.name} "
+                                    f"has {X.shape[1]}x{X.shape[2]}", path=test_path)
+    _check_count(len(X), images_path)
     name = f"{images_path.name} ({X.shape[1]}×{X.shape[2]}, {len(X)} images"
     name += f", {len(Xt)} test images)" if Xt is not None else ")"
     return ImageSet(X, y, name, Xt, yt)
 
 
-def _check_count(n: int, what: str) -> None:
+def _check_count(n: int, path) -> None:
     if n < 20:
-        raise DataFileError(f"{what}: only {n} images; at least 20 are needed to train and test")
+        raise DataFileError(f"only {n} images; at least 20 are needed to train and test", path=path)
 
 
 # ---- CSV ---------------------------------------------------------------------------------------
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def load_image_csv(path) -> ImageSet:
-    """One image per line: a label column and H·W pixel columns (H = W, a square image), comma
-    separated. The label column is the one named label/class/target/digit/y in a header row, else the
-    first column. Grey levels 0..255, 0..16 or 0..1 are scaled to [0, 1]. Blank lines and lines
-    starting with # are skipped. Errors name the line."""
-    path = Path(path)
-    raw = _read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataFileError(f"{path.name} is neither an IDX file nor UTF-8 text (undecodable byte "
-                            f"0x{raw[exc.start]:02x})", line) from None
-    label_col = 0
-    rows, labels = [], []
-    n_fields = None
-    seen = False
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        fields = [f.strip() for f in s.split(",")]
-        if not seen:
-            seen = True
-            if not all(_is_number(f) for f in fields):
-                names = [f.lower() for f in fields]
-                hits = [i for i, f in enumerate(names) if f in LABEL_NAMES]
-                label_col = hits[0] if hits else 0
-                n_fields = len(fields)
-                continue
-        if n_fields is None:
-            n_fields = len(fields)
-        if len(fields) != n_fields:
-            raise DataFileError(f"expected {n_fields} comma-separated values like the first row, got "
-                                f"{len(fields)}", lineno)
-        try:
-            vals = [float(f) for f in fields]
-        except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
-            raise DataFileError(f"value {bad!r} is not a number", lineno) from None
-        lab = vals.pop(label_col)
-        if not math.isfinite(lab) or lab != int(lab) or not 0 <= lab < MAX_CLASSES:
-            raise DataFileError(f"label {fields[label_col]!r} is not a digit 0..9", lineno)
-        labels.append(int(lab))
-        rows.append(vals)
-    if not rows:
-        raise DataFileError(f"{path.name}: no data rows (expected lines of label, pixel, pixel, ...)")
-    n_pix = len(rows[0])
+    """One image per line: a label column and H·W pixel columns (H = W, a square image of at least
+    6x6). The label column is the one named label/class/target/digit/y in a header row, else the
+    first column; labels are digits 0..9. Grey levels 0..255, 0..16 or 0..1 (decided by the largest
+    value in the file) are scaled to [0, 1]. The text rules (UTF-8, separators, ``#`` comments,
+    header, limits) are those of :func:`nnsim.engine.datafiles.read_table`; every problem raises
+    :class:`DataFileError` naming the file and, for a bad value, its line and column."""
+    table = read_table(path, label=0, label_names=LABEL_NAMES,
+                       expected="lines of label, pixel, pixel, ...")
+    n_pix = table.values.shape[1]
     side = int(round(math.sqrt(n_pix)))
     if side * side != n_pix or side < 6:
-        raise DataFileError(f"{path.name}: {n_pix} pixel columns per row; expected a square image of at "
-                            "least 6x6 (64 for 8x8 digits, 784 for 28x28 MNIST) plus one label column")
-    _check_count(len(rows), path.name)
-    X = _scale(np.array(rows, dtype=np.float64).reshape(-1, side, side), path.name)
-    return ImageSet(X, np.array(labels, dtype=np.int64), f"{path.name} ({side}×{side}, {len(rows)} images)")
+        raise table.error(None, f"{n_pix} pixel columns per row; expected a square image of at least "
+                                "6x6 (64 for 8x8 digits, 784 for 28x28 MNIST) plus one label column")
+    labels = table.whole_labels(high=MAX_CLASSES)
+    _check_count(len(labels), table.path)
+    V = table.values
+    if V.min() < 0:
+        row, j = np.argwhere(V < 0)[0]
+        raise table.value_error(row, j, f"pixel value {V[row, j]:g} is negative; expected grey "
+                                        "levels 0..255 (or 0..16, 0..1)")
+    if V.max() > 255:
+        row, j = np.argwhere(V > 255)[0]
+        raise table.value_error(row, j, f"pixel value {V[row, j]:g} is above 255; expected grey "
+                                        "levels 0..255 (or 0..16, 0..1)")
+    X = (V / _scale_factor(float(V.max()))).reshape(-1, side, side)
+    return ImageSet(X, labels, f"{table.name} ({side}×{side}, {len(labels)} images)")
 
 
 def load_data_file(path) -> ImageSet:
-    """IDX (gzipped or not; give the images file) or CSV, decided by the file's first bytes."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError as exc:
-        raise DataFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head[:2] == b"\x1f\x8b":
-        head = _read_bytes(path)[:4]
-    if len(head) >= 2 and head[0] == 0 and head[1] == 0:
+    """IDX when the file, unpacked if gzipped, starts with two zero bytes (give the images file; its
+    labels file is found beside it), else an image CSV (gzipped or not)."""
+    if datafiles.is_idx_file(path):
         return load_idx(path)
     return load_image_csv(path)
 

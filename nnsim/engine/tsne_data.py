@@ -7,25 +7,26 @@ shape ``(N, h, w)`` so a point's input can be shown as a picture.
 - :func:`digits`: scikit-learn's bundled 8x8 handwritten digits (1797 images, 64 pixel values
   0..16, labels 0..9), optionally a random subsample. Nothing is downloaded.
 - :func:`gaussian_clusters`: ``k`` Gaussian clusters in ``D`` dimensions with known labels.
-- :func:`load_vectors_csv`: one vector per line, an optional label column, errors naming the line.
+- :func:`load_vectors_csv`: one vector per line, an optional label column.
 - :func:`load_idx`: the MNIST IDX format (``train-images-idx3-ubyte`` and friends, optionally
   gzipped) for files the user already has, with the labels file found next to it.
 - :func:`load_data_file`: IDX or CSV, decided by the file's first bytes.
+
+Files are read by :mod:`nnsim.engine.datafiles` (the rules every loader shares); every problem
+raises its :class:`DataFileError`, naming the file and, for text, the line and column.
 - :func:`subsample`: a seeded subsample without replacement, in the original order.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
-import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nnsim.engine.datasets import DataFileError
+from nnsim.engine import datafiles
+from nnsim.engine.datafiles import DataFileError, read_table  # noqa: F401  (DataFileError re-exported)
 
 #: at most this many distinct labels (more would not be readable as colours)
 MAX_CLASSES = 30
@@ -103,7 +104,7 @@ def gaussian_clusters(n_points: int, n_clusters: int, dim: int, spread: float,
                       f"{n_clusters} Gaussian clusters in {dim}-D (spread {spread:g})")
 
 
-def _encode(raw: list[str], where: str) -> tuple[np.ndarray, tuple[str, ...]]:
+def _encode(raw: list[str], where: str, path=None) -> tuple[np.ndarray, tuple[str, ...]]:
     """Label texts -> codes 0..K-1, sorted numerically when every label is a number."""
     uniq = sorted(set(raw))
     try:
@@ -112,7 +113,7 @@ def _encode(raw: list[str], where: str) -> tuple[np.ndarray, tuple[str, ...]]:
         pass
     if len(uniq) > MAX_CLASSES:
         raise DataFileError(f"{len(uniq)} different labels in {where}; at most {MAX_CLASSES} "
-                            "classes can be coloured apart")
+                            "classes can be coloured apart", path=path)
     index = {u: k for k, u in enumerate(uniq)}
     return np.array([index[r] for r in raw], dtype=np.int64), tuple(uniq)
 
@@ -126,159 +127,42 @@ def _label_text(field: str) -> str:
     return str(int(v)) if math.isfinite(v) and v == int(v) else field
 
 
-def _read_bytes(path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise DataFileError(f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}") from exc
-
-
 def load_vectors_csv(path, label_column: str = "auto") -> VectorData:
-    """Read one vector per line from a UTF-8 CSV file (comma, semicolon or tab separated).
+    """Read one vector per line from a text file (the rules of
+    :func:`nnsim.engine.datafiles.read_table`: UTF-8, comma/semicolon/tab/space separated,
+    ``#`` comments, an optional header row, errors naming the file, line and column).
 
     ``label_column``: ``"auto"`` uses the column whose header is one of :data:`LABEL_NAMES`
     (``label``, ``class``, ``target``, ...) when there is a header, else no labels; ``"last"`` /
     ``"first"`` take that column; ``"none"`` reads every column as a coordinate. Labels may be any
-    text. Blank lines and lines starting with ``#`` are skipped; a first row without any number is a
-    header. Every row needs the same number of fields and finite numbers as coordinates; every
-    problem raises :class:`DataFileError` naming the line (and the column).
+    non-empty text ("3" and "3.0" are the same label), at most :data:`MAX_CLASSES` distinct ones;
+    every other column holds finite numbers. At least :data:`MIN_POINTS` rows are needed.
     """
     if label_column not in ("auto", "last", "first", "none"):
         raise ValueError(f"label_column must be auto, last, first or none, not {label_column!r}")
-    raw = _read_bytes(path)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFileError(f"the file is not UTF-8 text (undecodable byte 0x{raw[exc.start]:02x}); "
-                            "save it as UTF-8 CSV", line) from exc
-    sep, header, label_idx, width = None, None, None, None
-    rows: list[list[float]] = []
-    labels: list[str] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if sep is None:
-            sep = max((",", ";", "\t"), key=stripped.count) if any(
-                c in stripped for c in ",;\t") else ","
-        fields = [f.strip() for f in stripped.split(sep)]
-        if width is None:
-            width = len(fields)
-            if not any(_is_number(f) for f in fields):
-                header = fields
-                if label_column == "auto":
-                    names = [f.lower() for f in fields]
-                    label_idx = next((k for k, f in enumerate(names) if f in LABEL_NAMES), None)
-                continue
-        if label_column == "last":
-            label_idx = width - 1
-        elif label_column == "first":
-            label_idx = 0
-        if len(fields) != width:
-            raise DataFileError(f"expected {width} {_sep_name(sep)}-separated values like the first "
-                                f"row, got {len(fields)}", lineno)
-        vec = []
-        for k, f in enumerate(fields):
-            if k == label_idx:
-                if f == "":
-                    raise DataFileError(f"the label (column {k + 1}) is empty", lineno)
-                labels.append(_label_text(f))
-                continue
-            col = f"column {k + 1}" + (f" ({header[k]!r})" if header else "")
-            try:
-                v = float(f)
-            except ValueError:
-                raise DataFileError(f"{col}: {f!r} is not a number", lineno) from None
-            if not math.isfinite(v):
-                raise DataFileError(f"{col}: {f!r} is not a finite number", lineno)
-            vec.append(v)
-        rows.append(vec)
-    if not rows:
-        raise DataFileError("no data rows (expected one vector per line, numbers separated by commas)")
-    if len(rows[0]) == 0:
-        raise DataFileError("the rows hold a label but no coordinates")
-    if len(rows) < MIN_POINTS:
-        raise DataFileError(f"only {len(rows)} vector(s); at least {MIN_POINTS} are needed")
-    if label_idx is None:
-        codes, names = np.zeros(len(rows), np.int64), ("unlabelled",)
+    table = read_table(path, label={"last": -1, "first": 0}.get(label_column),
+                       label_names=LABEL_NAMES if label_column == "auto" else (),
+                       expected="one vector of numbers per line")
+    n = len(table.values)
+    if n < MIN_POINTS:
+        raise table.error(None, f"only {n} vector(s); at least {MIN_POINTS} are needed")
+    if table.labels is None:
+        codes, names = np.zeros(n, np.int64), ("unlabelled",)
     else:
-        codes, names = _encode(labels, "the label column")
-    X = np.array(rows, dtype=np.float64)
-    return VectorData(X, codes, names, f"{Path(path).name} ({X.shape[0]} vectors, {X.shape[1]}-D)")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _sep_name(sep: str) -> str:
-    return {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
+        codes, names = _encode([_label_text(t) for t in table.labels], "the label column", path)
+    X = np.ascontiguousarray(table.values)
+    return VectorData(X, codes, names, f"{table.name} ({X.shape[0]} vectors, {X.shape[1]}-D)")
 
 
 # ---- IDX (the MNIST file format: http://yann.lecun.com/exdb/mnist/, "FILE FORMATS") -------------
-_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def _maybe_gunzip(raw: bytes, path) -> bytes:
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataFileError(f"{Path(path).name}: the gzip data is damaged ({exc})") from exc
-    return raw
-
-
 def looks_like_idx(raw: bytes) -> bool:
-    """The IDX magic number: two zero bytes, a known type code, 1 to 4 dimensions."""
-    return len(raw) >= 4 and raw[0] == 0 and raw[1] == 0 and raw[2] in _IDX_TYPES and 1 <= raw[3] <= 4
+    """Whether (unpacked) bytes start like an IDX file (see :func:`datafiles.looks_like_idx`)."""
+    return datafiles.looks_like_idx(raw)
 
 
 def read_idx_array(path, raw: bytes | None = None) -> np.ndarray:
-    """One IDX file as an array of its declared type and shape (big-endian, as the format says)."""
-    name = Path(path).name
-    raw = _maybe_gunzip(_read_bytes(path) if raw is None else raw, path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataFileError(f"{name} is not an IDX file: it must start with two zero bytes")
-    if raw[2] not in _IDX_TYPES:
-        raise DataFileError(f"{name}: unknown IDX data type code 0x{raw[2]:02x} "
-                            f"(known: {', '.join(f'0x{t:02x}' for t in _IDX_TYPES)})")
-    ndim = raw[3]
-    if not 1 <= ndim <= 4:
-        raise DataFileError(f"{name}: {ndim} dimensions declared; IDX files here have 1 to 4")
-    if len(raw) < 4 + 4 * ndim:
-        raise DataFileError(f"{name} is truncated: the header needs {4 + 4 * ndim} bytes, "
-                            f"the file has {len(raw)}")
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    have = len(raw) - 4 - 4 * ndim
-    dims = " x ".join(str(s) for s in shape)
-    if have < need:
-        raise DataFileError(f"{name} is truncated: the header declares {dims} values "
-                            f"({need} bytes) but only {have} bytes follow")
-    if have > need:
-        raise DataFileError(f"{name}: {have - need} unexpected bytes after the {dims} values "
-                            "the header declares")
-    return np.frombuffer(raw, dtype=dtype, count=need // dtype.itemsize,
-                         offset=4 + 4 * ndim).reshape(shape)
-
-
-def _labels_path_for(path: Path) -> Path | None:
-    """``train-images-idx3-ubyte[.gz]`` -> ``train-labels-idx1-ubyte[.gz]`` (and t10k-...)."""
-    name = path.name
-    for a, b in (("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1"), ("images", "labels")):
-        if a in name:
-            for cand in (name.replace(a, b), name.replace(a, b).removesuffix(".gz"),
-                         name.replace(a, b) + ".gz"):
-                if (path.parent / cand).is_file():
-                    return path.parent / cand
-    return None
+    """One IDX file as an array of its declared type and shape (:func:`datafiles.read_idx`)."""
+    return datafiles.read_idx(path, raw)
 
 
 def load_idx(path, labels_path=None) -> VectorData:
@@ -290,33 +174,33 @@ def load_idx(path, labels_path=None) -> VectorData:
     match) raise :class:`DataFileError`.
     """
     path = Path(path)
-    arr = read_idx_array(path)
+    arr = datafiles.read_idx(path)
     if arr.ndim == 1:
-        raise DataFileError(f"{path.name} holds {arr.shape[0]} labels (a 1-D IDX file), not "
-                            "vectors: open the images file (…-images-idx3-ubyte); its labels are "
-                            "found beside it")
+        raise DataFileError(f"it holds {arr.shape[0]} labels (a 1-D IDX file), not vectors: open "
+                            "the images file (…-images-idx3-ubyte); its labels are found beside it",
+                            path=path)
     if arr.ndim > 3:
-        raise DataFileError(f"{path.name} has {arr.ndim} dimensions; expected images (N x h x w) "
-                            "or vectors (N x D)")
+        raise DataFileError(f"{arr.ndim} dimensions; expected images (N x h x w) or vectors "
+                            "(N x D)", path=path)
     if arr.shape[0] < MIN_POINTS:
-        raise DataFileError(f"{path.name} holds only {arr.shape[0]} item(s); at least "
-                            f"{MIN_POINTS} are needed")
+        raise DataFileError(f"only {arr.shape[0]} item(s); at least {MIN_POINTS} are needed",
+                            path=path)
     if arr.dtype != np.uint8:      # bytes stay bytes (60000 MNIST images: 47 MB, not 376 MB)
         arr = arr.astype(np.float64)
         if not np.all(np.isfinite(arr)):
-            raise DataFileError(f"{path.name} contains values that are not finite numbers")
+            raise DataFileError("it contains values that are not finite numbers", path=path)
     images = arr if arr.ndim == 3 else None
     X = arr.reshape(arr.shape[0], -1)
-    lp = Path(labels_path) if labels_path is not None else _labels_path_for(path)
+    lp = Path(labels_path) if labels_path is not None else datafiles.idx_labels_path(path)
     if lp is not None:
-        lab = read_idx_array(lp)
+        lab = datafiles.read_idx(lp)
         if lab.ndim != 1:
-            raise DataFileError(f"{lp.name}: a labels file must be 1-D, this one is "
-                                f"{' x '.join(map(str, lab.shape))}")
+            raise DataFileError("a labels file must be 1-D, this one is "
+                                f"{' x '.join(map(str, lab.shape))}", path=lp)
         if lab.shape[0] != X.shape[0]:
-            raise DataFileError(f"{lp.name} has {lab.shape[0]} labels but {path.name} has "
-                                f"{X.shape[0]} items")
-        codes, names = _encode([_label_text(str(v)) for v in lab.tolist()], lp.name)
+            raise DataFileError(f"{lab.shape[0]} labels but {path.name} has {X.shape[0]} items",
+                                path=lp)
+        codes, names = _encode([_label_text(str(v)) for v in lab.tolist()], lp.name, lp)
     else:
         codes, names = np.zeros(X.shape[0], np.int64), ("unlabelled",)
     hi = 255.0 if arr.dtype == np.uint8 else float(X.max())
@@ -327,12 +211,8 @@ def load_idx(path, labels_path=None) -> VectorData:
 
 
 def load_data_file(path, label_column: str = "auto") -> VectorData:
-    """IDX (MNIST) when the file starts with the IDX magic number (after gunzip), else CSV."""
-    raw = _read_bytes(path)
-    head = _maybe_gunzip(raw, path) if raw[:2] == b"\x1f\x8b" else raw
-    if looks_like_idx(head[:4]):
+    """IDX (MNIST) when the file, unpacked if gzipped, starts with two zero bytes; else CSV text
+    (:func:`load_vectors_csv`; a gzipped CSV file is read too)."""
+    if datafiles.is_idx_file(path):
         return load_idx(path)
-    if raw[:2] == b"\x1f\x8b":
-        raise DataFileError(f"{Path(path).name} is gzipped but is not an IDX file; "
-                            "unpack a CSV file before opening it")
     return load_vectors_csv(path, label_column)

@@ -83,22 +83,24 @@ def test_csv_without_header_and_label_compression(tmp_path):
     assert y.tolist() == [0, 0]
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("x1,x2,label\n1,2,0\n3,4,1\n# c\n\n5,6,1\n7,8\n", 7, "expected 3 comma-separated values"),
-    ("1,2,0\n3,4,1,9\n", 2, "got 4"),
-    ("1,2,0\n3,abc,1\n", 2, "x2 value 'abc' is not a number"),
-    ("1,2,0\n\nnan,4,1\n", 3, "not a finite number"),
-    ("1,2,0\n3,inf,1\n", 2, "not a finite number"),
-    ("1,2,0\n3,4,1.5\n", 2, "not a whole number"),
-    ("1,2,0\n3,4,one\n", 2, "label 'one' is not a number"),
-    ("1,2,0\n3,4,-1\n", 2, "negative"),
-    ("1,2,0\n3,4,nan\n", 2, "not a whole number"),
+@pytest.mark.parametrize("text, line, column, words", [
+    ("x1,x2,label\n1,2,0\n3,4,1\n# c\n\n5,6,1\n7,8\n", 7, None, "expected 3 comma-separated values"),
+    ("1,2,0\n3,4,1,9\n", 2, None, "got 4"),
+    ("1,2,0\n3,abc,1\n", 2, 2, "column 2 (x2): 'abc' is not a number"),
+    ("1,2,0\n\nnan,4,1\n", 3, 1, "not a finite number"),
+    ("1,2,0\n3,inf,1\n", 2, 2, "not a finite number"),
+    ("1,2,0\n3,4,1.5\n", 2, 3, "not a whole number"),
+    ("1,2,0\n3,4,one\n", 2, 3, "label 'one' is not a number"),
+    ("1,2,0\n3,4,-1\n", 2, 3, "negative"),
+    ("1,2,0\n3,4,nan\n", 2, 3, "not a whole number"),
+    ("1,2,0\n3,,1\n", 2, 2, "empty"),
 ])
-def test_csv_bad_lines_name_the_line(tmp_path, text, line, words):
+def test_csv_bad_lines_name_the_line(tmp_path, text, line, column, words):
     with pytest.raises(DataFileError) as info:
         load_xy_csv(write(tmp_path, text))
-    assert info.value.line == line
-    assert str(info.value).startswith(f"line {line}: ")
+    assert info.value.line == line and info.value.column == column
+    where = f"pts.csv, line {line}" + (f", column {column}" if column else "")
+    assert str(info.value).startswith(where + (": " if column is None else ""))
     assert words in str(info.value)
     assert isinstance(info.value, ValueError)
 

@@ -390,7 +390,7 @@ def test_csv_with_header_label_column(tmp_path):
     ("1,2,3\n4,5\n", 2, "expected 3"),
     ("x,y\n1,2\n3,oops\n", 3, "'oops' is not a number"),
     ("1,2\n\n# c\n3,inf\n", 4, "not a finite"),
-    ("a,label\n1,\n", 2, "label (column 2) is empty"),
+    ("a,label\n1,\n", 2, "column 2 (label): the label is empty"),
 ])
 def test_bad_csv_names_the_line(tmp_path, text, line, words):
     f = tmp_path / "bad.csv"
@@ -450,8 +450,10 @@ def test_bad_idx_files_are_explained(tmp_path):
     q.write_bytes(b"\x00\x00\x42\x02" + b"\x00" * 20)
     with pytest.raises(DataFileError, match="not an IDX file|unknown IDX"):
         tsne_data.read_idx_array(q)
-    g = tmp_path / "x.gz"
-    g.write_bytes(gzip.compress(b"1,2\n3,4\n"))
+    g = tmp_path / "x.gz"                  # a gzipped CSV is read like the CSV (as the CNN loader does)
+    g.write_bytes(gzip.compress(b"1,2\n3,4\n5,6\n7,8\n9,10\n"))
+    np.testing.assert_array_equal(tsne_data.load_data_file(g).X, np.arange(1, 11).reshape(5, 2))
+    g.write_bytes(gzip.compress(b"1,2\n3,4\n")[:-6])
     with pytest.raises(DataFileError, match="gzipped"):
         tsne_data.load_data_file(g)
 

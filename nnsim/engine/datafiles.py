@@ -1,0 +1,455 @@
+"""Reading users' data files: one set of rules for every loader (pure Python + numpy, no Qt).
+
+The perceptron/MLP points (:func:`nnsim.engine.datasets.load_xy_csv`), the t-SNE vectors
+(:func:`nnsim.engine.tsne_data.load_vectors_csv`) and the CNN images
+(:func:`nnsim.engine.digits.load_image_csv`) all go through :func:`read_table`; both IDX loaders go
+through :func:`read_idx`. Every problem raises :class:`DataFileError`, whose message names the file
+and, where it applies, the line and the column::
+
+    points.csv, line 7, column 2 (x2): 'abc' is not a number
+
+Text files (CSV)
+----------------
+- Encoding: UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"). UTF-16 text, binary
+  files (a NUL byte), spreadsheets (.xlsx/.ods are zip archives) and other encodings (Latin-1, ...)
+  are refused with a message saying what the file looks like. A gzipped file is read as its
+  unpacked content.
+- Lines end with LF, CR LF or CR. Blank lines and lines whose first non-blank character is ``#``
+  are skipped (comments must take the whole line). Line numbers count every line of the file, as
+  an editor shows them.
+- Separator: decided once, on the first line that is not blank or a comment: a tab if it holds a
+  tab, else a semicolon if it holds one, else a comma if it holds one, else runs of spaces. With a
+  tab, semicolon or space separator a decimal comma is accepted (``1,5`` is 1.5), as spreadsheets
+  in many languages write it. Spaces around fields are ignored; a field in double quotes has the
+  quotes removed (a quoted field may then hold the separator, but not a line break).
+- Header: the first row is a header when none of its fields is a number. It must have as many
+  fields as the data rows; its names label the columns in messages and may choose the label
+  column (see ``label_names``).
+- Every row has as many fields as the first row (a "ragged" row is an error naming its line), the
+  number columns hold numbers (``1``, ``-2.5``, ``3e-4``); ``nan`` and ``inf`` are refused, as are
+  empty fields. The label column, if any, may hold any non-empty text; the loader decides what a
+  label may be.
+- Limits: at most :data:`MAX_BYTES` bytes (after unpacking) and :data:`MAX_ROWS` data rows.
+
+IDX files (MNIST)
+-----------------
+Two zero bytes, a data type code (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32,
+0x0D float32, 0x0E float64), the number of dimensions (1 to 4), one big-endian uint32 size per
+dimension, then exactly the declared number of big-endian values. Gzipped files are read too.
+See http://yann.lecun.com/exdb/mnist/ ("FILE FORMATS").
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+#: largest file read (bytes after unpacking a gzipped file): the 60000 MNIST training images take
+#: 47 MB as IDX and about 110 MB as CSV
+MAX_BYTES = 250_000_000
+#: most data rows in a text file
+MAX_ROWS = 200_000
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", " ": "space"}
+
+
+class DataFileError(ValueError):
+    """A problem with a data file.
+
+    ``reason`` says what is wrong; ``path`` is the file (or None), ``line`` the 1-based line number
+    and ``column`` the 1-based column (field) number, each None when the problem concerns the whole
+    file or line. ``str(error)`` joins them: ``"points.csv, line 7, column 2 (x2): reason"``.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None, *,
+                 path=None, column_name: str | None = None):
+        self.reason = message
+        self.line = line
+        self.column = column
+        self.column_name = column_name
+        self.path = None if path is None else os.fspath(path)
+        where = [Path(self.path).name] if self.path else []
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column}" + (f" ({column_name})" if column_name else ""))
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n} bytes"
+
+
+def read_bytes(path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes (unpacked if gzipped), refusing files larger than ``max_bytes``
+    (default :data:`MAX_BYTES`)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise DataFileError(f"the file is {_mb(size)}; at most {_mb(max_bytes)} can be read",
+                                path=path)
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise DataFileError(f"cannot read the file ({exc.strerror or exc})", path=path) from None
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            with gzip.GzipFile(fileobj=_BytesReader(raw)) as gz:
+                raw = gz.read(max_bytes + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFileError(f"the file looks gzipped but its data are damaged ({exc})",
+                                path=path) from None
+        if len(raw) > max_bytes:
+            raise DataFileError(f"the file unpacks to more than {_mb(max_bytes)}; at most "
+                                f"{_mb(max_bytes)} can be read", path=path)
+    return raw
+
+
+class _BytesReader:
+    """A minimal read-only file object over bytes (io.BytesIO would copy them)."""
+
+    def __init__(self, data: bytes):
+        self._view, self._pos = memoryview(data), 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._view) if n is None or n < 0 else min(self._pos + n, len(self._view))
+        out = bytes(self._view[self._pos:end])
+        self._pos = end
+        return out
+
+
+def head_bytes(path, n: int = 4) -> bytes:
+    """The first ``n`` bytes of the file, of its unpacked content when it is gzipped."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(n)
+            if head[:2] == _GZIP_MAGIC:
+                fh.seek(0)
+                with gzip.GzipFile(fileobj=fh) as gz:
+                    head = gz.read(n)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataFileError(f"the file looks gzipped but its data are damaged ({exc})",
+                            path=path) from None
+    except OSError as exc:
+        raise DataFileError(f"cannot read the file ({exc.strerror or exc})", path=path) from None
+    return head
+
+
+def decode_text(raw: bytes, path=None) -> str:
+    """UTF-8 text (a byte-order mark is dropped) with clear messages for what is not."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataFileError("the file is UTF-16 text; save it as UTF-8 (\"CSV UTF-8\") instead",
+                            path=path)
+    if raw[:4] == b"PK\x03\x04":
+        raise DataFileError("the file is a zip archive (a spreadsheet such as .xlsx or .ods?), not "
+                            "text; export the sheet as CSV first", path=path)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise DataFileError("the file is binary, not text (it contains a zero byte); expected a "
+                            "text file with one row of values per line",
+                            raw.count(b"\n", 0, nul) + 1, path=path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataFileError(f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be "
+                            "decoded); save it as UTF-8 (\"CSV UTF-8\")", line, path=path) from None
+
+
+def read_text(path, max_bytes: int | None = None) -> str:
+    """The file as text, under the encoding and size rules above."""
+    return decode_text(read_bytes(path, max_bytes), path)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _detect_separator(line: str) -> str:
+    for sep in ("\t", ";", ","):
+        if sep in line:
+            return sep
+    return " "
+
+
+def _split(line: str, sep: str) -> list[str]:
+    if sep == " ":
+        fields = line.split()
+        if '"' in line:
+            fields = [f[1:-1] if len(f) >= 2 and f[0] == f[-1] == '"' else f for f in fields]
+        return fields
+    if '"' in line:
+        return [f.strip() for f in next(csv.reader([line], delimiter=sep, skipinitialspace=True))]
+    return [f.strip() for f in line.split(sep)]
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """The numbers of a text file and, optionally, its label column (as texts).
+
+    ``values[i, j]`` is the j-th number column of data row i, read from the 1-based file column
+    ``columns[j]`` on line ``lines[i]``; ``labels[i]`` is the text of the label column
+    (``label_column``, 1-based) or ``labels`` is None when there is none.
+    """
+
+    path: str
+    values: np.ndarray
+    labels: tuple[str, ...] | None
+    lines: np.ndarray
+    columns: tuple[int, ...]
+    label_column: int | None
+    header: tuple[str, ...] | None
+    names: tuple[str | None, ...]
+    separator: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def error(self, row: int | None, reason: str, column: int | None = None) -> DataFileError:
+        """A DataFileError for data row ``row`` (None: the whole file) and 1-based file column."""
+        line = None if row is None else int(self.lines[row])
+        name = self.names[column - 1] if column is not None and column <= len(self.names) else None
+        return DataFileError(reason, line, column, path=self.path, column_name=name)
+
+    def value_error(self, row: int, j: int, reason: str) -> DataFileError:
+        """A DataFileError for ``values[row, j]``."""
+        return self.error(row, reason, self.columns[j])
+
+    def whole_labels(self, high: int | None = None) -> np.ndarray:
+        """The label column as whole numbers >= 0 (``"3"`` and ``"3.0"`` alike), and < ``high``
+        when given; a label that is not raises a DataFileError naming its line and column."""
+        out = np.empty(len(self.labels), dtype=np.int64)
+        col = self.label_column
+        rule = "labels must be whole numbers 0 or greater" if high is None else \
+            f"labels must be whole numbers 0 .. {high - 1}"
+        for i, text in enumerate(self.labels):
+            try:
+                v = float(text)
+            except ValueError:
+                raise self.error(i, f"label {text!r} is not a number; {rule}", col) from None
+            if not np.isfinite(v) or v != int(v):
+                raise self.error(i, f"label {text!r} is not a whole number; {rule}", col)
+            if v < 0:
+                raise self.error(i, f"label {text!r} is negative; {rule}", col)
+            if high is not None and v >= high:
+                raise self.error(i, f"label {text!r} is too large; {rule}", col)
+            out[i] = int(v)
+        return out
+
+
+def read_table(path, *, label: int | None = None, label_names: Sequence[str] = (),
+               columns: int | None = None, names: Sequence[str] | None = None,
+               expected: str = "rows of numbers", max_bytes: int | None = None,
+               max_rows: int | None = None) -> Table:
+    """Read a text file of rows of numbers under the module's rules; return a :class:`Table`.
+
+    ``label``: 0-based index of the label column (negative counts from the end: -1 is the last),
+    or None for none. ``label_names``: header names (any case) that make their column the label
+    column instead. ``columns``: the exact number of fields a row must have. ``names``: column
+    names for messages (otherwise the header's). ``expected`` describes a row for the
+    "no data rows" message. ``max_bytes`` and ``max_rows`` default to :data:`MAX_BYTES` and
+    :data:`MAX_ROWS`.
+    """
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    text = read_text(path, max_bytes)
+    spath = os.fspath(path)
+    wanted = {n.lower() for n in label_names}
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sep = None
+    header = None
+    width = None
+    first_line = None
+    label_idx = None
+    col_names: tuple[str | None, ...] = tuple(names) if names else ()
+    num_idx: list[int] = []
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    lines: list[int] = []
+
+    def fail(reason, lineno, col=None):
+        name = col_names[col] if col is not None and col < len(col_names) else None
+        return DataFileError(reason, lineno, None if col is None else col + 1, path=spath,
+                             column_name=name)
+
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        s = line.strip()
+        if not s or s[0] == "#":
+            continue
+        if sep is None:
+            sep = _detect_separator(s)
+        fields = _split(s, sep)
+        if width is None:
+            width, first_line = len(fields), lineno
+            is_header = not any(_is_number(f) for f in fields)
+            if columns is not None and width != columns:
+                what = f" ({', '.join(col_names)})" if col_names else ""
+                raise fail(f"expected {columns} {_SEP_NAMES[sep]}-separated values{what}, "
+                           f"got {width}", lineno)
+            if is_header:
+                header = tuple(fields)
+                if not names:
+                    col_names = header
+            if label is not None:
+                label_idx = label % width if -width <= label < width else None
+            if header is not None and wanted:
+                hit = next((k for k, f in enumerate(header) if f.lower() in wanted), None)
+                if hit is not None:
+                    label_idx = hit
+            num_idx = [k for k in range(width) if k != label_idx]
+            if not num_idx:
+                raise fail("the rows hold a label but no numbers", lineno)
+            if is_header:
+                continue
+        if len(fields) != width:
+            if columns is not None:
+                what = f" ({', '.join(col_names)})" if col_names else ""
+                raise fail(f"expected {width} {_SEP_NAMES[sep]}-separated values{what}, "
+                           f"got {len(fields)}", lineno)
+            like = "the header" if header is not None else "the first row"
+            raise fail(f"expected {width} {_SEP_NAMES[sep]}-separated values like {like} "
+                       f"(line {first_line}), got {len(fields)}", lineno)
+        if len(rows) >= max_rows:
+            raise fail(f"more than {max_rows} data rows; at most {max_rows} can be read "
+                       "(keep a part of the file)", lineno)
+        if label_idx is not None:
+            lab = fields[label_idx]
+            if lab == "":
+                raise fail("the label is empty", lineno, label_idx)
+            labels.append(lab)
+            nums = [fields[k] for k in num_idx]
+        else:
+            nums = fields
+        if sep != "," and "," in s:
+            nums = [f.replace(",", ".") if f.count(",") == 1 and "." not in f else f for f in nums]
+        try:
+            vec = np.array(nums, dtype=np.float64)
+        except ValueError:
+            for j, f in enumerate(nums):
+                if not _is_number(f):
+                    orig = fields[num_idx[j]]
+                    raise fail("the value is empty" if orig == "" else f"{orig!r} is not a number",
+                               lineno, num_idx[j]) from None
+            raise  # pragma: no cover - numpy and float() agree on what a number is
+        if not np.all(np.isfinite(vec)):
+            j = int(np.flatnonzero(~np.isfinite(vec))[0])
+            raise fail(f"{fields[num_idx[j]]!r} is not a finite number (nan and inf are not "
+                       "allowed)", lineno, num_idx[j])
+        rows.append(vec)
+        lines.append(lineno)
+
+    if not rows:
+        empty = "the file is empty: " if width is None and not text.strip() else ""
+        raise DataFileError(f"{empty}no data rows (expected {expected})", path=spath)
+    return Table(spath, np.vstack(rows), None if label_idx is None else tuple(labels),
+                 np.array(lines, dtype=np.int64), tuple(k + 1 for k in num_idx),
+                 None if label_idx is None else label_idx + 1, header,
+                 tuple(col_names), sep)
+
+
+# ---- IDX ---------------------------------------------------------------------------------------
+
+#: IDX element types: code -> (big-endian numpy dtype, description)
+IDX_TYPES = {0x08: (">u1", "unsigned byte"), 0x09: (">i1", "signed byte"), 0x0B: (">i2", "int16"),
+             0x0C: (">i4", "int32"), 0x0D: (">f4", "float32"), 0x0E: (">f8", "float64")}
+
+
+def looks_like_idx(head: bytes) -> bool:
+    """True when (unpacked) data start like an IDX file: two zero bytes, which no text file does.
+    :func:`read_idx` then checks the rest and explains what is wrong."""
+    return len(head) >= 2 and head[0] == 0 and head[1] == 0
+
+
+def is_idx_file(path) -> bool:
+    """Whether the file (gzipped or not) starts like an IDX file (see :func:`looks_like_idx`)."""
+    return looks_like_idx(head_bytes(path, 4))
+
+
+def read_idx(path, raw: bytes | None = None, max_bytes: int | None = None) -> np.ndarray:
+    """An IDX file as an array of its declared shape, in native byte order (read-only for bytes).
+
+    ``raw`` may hold the file's bytes already read (gzipped or not). Every problem (not IDX, an
+    unknown type code, a bad dimension count, a short header, missing or extra data, damaged gzip
+    data, a file too large) raises a :class:`DataFileError` naming the file.
+    """
+    if raw is None:
+        raw = read_bytes(path, max_bytes)
+    elif raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFileError(f"the file looks gzipped but its data are damaged ({exc})",
+                                path=path) from None
+
+    def fail(reason):
+        return DataFileError(reason, path=path)
+
+    if len(raw) < 4:
+        raise fail(f"only {len(raw)} bytes; an IDX file starts with a 4-byte header")
+    if raw[0] != 0 or raw[1] != 0:
+        raise fail("not an IDX file: it should start with two zero bytes, found "
+                   f"0x{raw[0]:02x} 0x{raw[1]:02x}")
+    code, ndim = raw[2], raw[3]
+    if code not in IDX_TYPES:
+        known = ", ".join(f"0x{c:02x} {d}" for c, (_, d) in IDX_TYPES.items())
+        raise fail(f"unknown IDX data type 0x{code:02x} (known: {known}; MNIST uses 0x08)")
+    if not 1 <= ndim <= 4:
+        raise fail(f"the header declares {ndim} dimensions; IDX files here have 1 to 4")
+    start = 4 + 4 * ndim
+    if len(raw) < start:
+        raise fail(f"truncated: the header needs {start} bytes, the file has {len(raw)}")
+    shape = struct.unpack(f">{ndim}I", raw[4:start])
+    dtype = np.dtype(IDX_TYPES[code][0])
+    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    have = len(raw) - start
+    dims = " x ".join(str(s) for s in shape)
+    if have < need:
+        raise fail(f"truncated: the header declares {dims} values ({need} bytes) but only {have} "
+                   "bytes follow (an incomplete download?)")
+    if have > need:
+        raise fail(f"{have - need} unexpected bytes after the {dims} values the header declares")
+    arr = np.frombuffer(raw, dtype=dtype, count=need // dtype.itemsize, offset=start).reshape(shape)
+    return arr if dtype.itemsize == 1 else arr.astype(dtype.newbyteorder("="))
+
+
+def find_sibling(path, *names: str) -> Path | None:
+    """The first existing file beside ``path`` among ``names``, each tried as given, with ``.gz``
+    added and with ``.gz`` removed."""
+    path = Path(path)
+    for name in names:
+        base = name.removesuffix(".gz")
+        for cand in (name, base + ".gz", base):
+            p = path.with_name(cand)
+            if p != path and p.is_file():
+                return p
+    return None
+
+
+def idx_labels_path(images_path) -> Path | None:
+    """The labels file beside an IDX images file: ``train-images-idx3-ubyte[.gz]`` ->
+    ``train-labels-idx1-ubyte[.gz]`` (likewise ``t10k-`` and names with ``images``)."""
+    name = Path(images_path).name
+    cands = [name.replace(a, b, 1) for a, b in (("images-idx3", "labels-idx1"),
+                                                ("images.idx3", "labels.idx1"),
+                                                ("images", "labels")) if a in name]
+    return find_sibling(images_path, *cands) if cands else None
+
+
+__all__ = ["DataFileError", "MAX_BYTES", "MAX_ROWS", "Table", "read_table", "read_text",
+           "read_bytes", "decode_text", "head_bytes", "IDX_TYPES", "looks_like_idx", "is_idx_file",
+           "read_idx", "find_sibling", "idx_labels_path"]
