@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnsim.engine import cnn, digits, optimizers
+from nnsim.engine import cnn, digits, metrics, optimizers
 from nnsim.engine._jit import njit
 from nnsim.engine.base import (CONVERGED, DIVERGED, FINISHED, RUNNING, ParamError, Params,
                                SimulationBase, Snapshot, param)
@@ -591,6 +591,8 @@ class FeatureVizSnapshot(Snapshot):
     test_index: int
     activations: dict               # layer name -> (C, h, w) or (n,) for the input
     input_probs: np.ndarray         # (K,)
+    test_confusion: np.ndarray      # (K, K) held-out test images: row = true digit, column = predicted
+    confusion_note: str             # which weights it counts ("after epoch 3", "current weights", …)
 
 
 class FeatureVizSimulation(SimulationBase):
@@ -600,6 +602,9 @@ class FeatureVizSimulation(SimulationBase):
     ``epochs`` (status "converged", with the test accuracy). Once trained (phase "ready") the ascent
     from every start is computed at once whenever a parameter or the network changes, and one step
     moves the animation head one iteration (at the last iteration, Play and Step replay from 0).
+    The confusion matrix of the held-out test images (:mod:`nnsim.engine.metrics`) is counted from
+    the same forward pass as the test accuracy, at the end of every epoch, and once for untrained,
+    shipped or loaded weights; the snapshot says which (``confusion_note``).
     """
 
     params_class = FeatureVizParams
@@ -671,8 +676,9 @@ class FeatureVizSimulation(SimulationBase):
             acc = float(shipped.meta.get("test_accuracy", np.nan))
             self._source = (f"shipped pre-trained weights ({shipped.epochs_trained} epochs, test "
                             f"accuracy {100 * acc:.1f} %)")
-            self._finish_training(announce=False)
+            self._finish_training(announce=False, note="shipped pre-trained weights")
         else:
+            self._measure_untrained()
             self._phase = PHASE_TRAIN
             self.step_count = 0
             self._am = None
@@ -700,12 +706,23 @@ class FeatureVizSimulation(SimulationBase):
         self._test_acc = float("nan")
         self._t_train = 0.0
         self._diverged = False
+        self._confusion = None  # (K, K) test-set counts of the weights named by _confusion_note
+        self._confusion_note = ""
+
+    def _set_confusion(self, pred, note: str) -> None:
+        self._confusion = metrics.confusion_matrix(self._yte, pred, self._K)
+        self._confusion_note = note
+
+    def _measure_untrained(self) -> None:
+        """The confusion matrix of freshly initialized weights (what training starts from)."""
+        self._set_confusion(self.net.predict(self._Xte_raw[:, None]), "untrained (before the first epoch)")
 
     def retrain(self) -> None:
         """Forget the weights: a fresh He initialization (the seed's) and Play trains again."""
         self.net = self._new_net()
         self._source = "training from scratch (He initialization, seed %d)" % self.seed
         self._start_training_state()
+        self._measure_untrained()
         self._phase = PHASE_TRAIN
         self.step_count = 0
         self._am = None
@@ -734,7 +751,7 @@ class FeatureVizSimulation(SimulationBase):
         self.net.theta[:] = np.asarray(theta, dtype=np.float64)
         self._start_training_state()
         self._source = source
-        self._finish_training(announce=False)
+        self._finish_training(announce=False, note=source)
 
     # ---- parameters ----------------------------------------------------------------------------
     def set_params(self, params: FeatureVizParams) -> bool:
@@ -832,19 +849,26 @@ class FeatureVizSimulation(SimulationBase):
         s, c, k = self._ep_sum
         self._hist["train_loss"].append(s / max(k, 1))
         self._hist["train_acc"].append(c / max(k, 1))
-        tl, ta = self.net.evaluate(self._Xte_raw[:, None], self._yte)
+        tl, ta, pred = self.net.scores(self._Xte_raw[:, None], self._yte)
         self._hist["test_loss"].append(tl)
         self._hist["test_acc"].append(ta)
         self._test_acc = ta
         self._epoch += 1
+        self._set_confusion(pred, f"after epoch {self._epoch}")
         self.net.epochs_trained += 1
         self._pos = 0
         self._ep_sum = [0.0, 0, 0]
 
-    def _finish_training(self, announce: bool) -> None:
+    def _finish_training(self, announce: bool, note: str = "current weights") -> None:
+        """Training is over (or weights were adopted): measure what is not measured yet, compute the
+        activation maximization; ``note`` names the weights in the confusion matrix if it is new."""
         self._phase = PHASE_READY
-        if not self._hist["test_acc"] or not math.isfinite(self._test_acc):
-            self._test_acc = self.net.evaluate(self._Xte_raw[:, None], self._yte)[1]
+        if not self._hist["test_acc"] or not math.isfinite(self._test_acc) or self._confusion is None:
+            _, acc, pred = self.net.scores(self._Xte_raw[:, None], self._yte)
+            if not self._hist["test_acc"] or not math.isfinite(self._test_acc):
+                self._test_acc = acc
+            if self._confusion is None:
+                self._set_confusion(pred, note)
         self._compute_am()
         self._announce = announce
         if announce:
@@ -935,7 +959,27 @@ class FeatureVizSimulation(SimulationBase):
         self._input_source += f" + noise σ = {float(sigma):g}"
         self._input_changed()
 
+    def set_state(self, params, state: dict) -> None:
+        """As the base class; a state saved before the confusion matrix existed gets it measured
+        on the restored weights."""
+        state = dict(state)
+        old = "_confusion" not in state
+        state.setdefault("_confusion", None)
+        state.setdefault("_confusion_note", "")
+        super().set_state(params, state)
+        if old or self._confusion is None:
+            self._set_confusion(self.net.predict(self._Xte_raw[:, None]), "current weights")
+
     # ---- status and snapshot ---------------------------------------------------------------------
+    def watch_value(self) -> float | None:
+        """While training: the latest epoch-mean training loss (the thick "training (epoch mean)"
+        curve of the loss plot, updated at the end of every epoch), so a "stop when ≤ target"
+        condition pauses at the end of the epoch that reached it. None before the first epoch of this
+        training and during the activation-maximization phase."""
+        if self._phase != PHASE_TRAIN or not self._hist["train_loss"]:
+            return None
+        return float(self._hist["train_loss"][-1])
+
     def _update_status(self) -> None:
         p = self.params
         if self._phase == PHASE_TRAIN:
@@ -1020,6 +1064,8 @@ class FeatureVizSimulation(SimulationBase):
                              am_border_probs=np.zeros((0, K)), am_diverged_at=np.zeros(0, np.int64))
         m = len(self._ytr)
         bpe = int(math.ceil(m / max(self.params.batch_size, 1)))
+        confusion = (self._confusion.copy() if self._confusion is not None
+                     else np.zeros((K, K), np.int64))
         return FeatureVizSnapshot(
             step_count=self.step_count, status=self.status, message=self.message, params=self.params,
             phase=self._phase, source=self._source, data_name=self._data_name, in_shape=self._in_shape,
@@ -1035,4 +1081,5 @@ class FeatureVizSimulation(SimulationBase):
             filters=net.filters(), theta=net.theta.copy(), net_config=net.config(),
             input_image=self._input.copy(), input_label=self._input_label,
             input_source=self._input_source, test_index=self._input_index, activations=activations,
-            input_probs=activations["probs"].copy(), **am_fields)
+            input_probs=activations["probs"].copy(), test_confusion=confusion,
+            confusion_note=self._confusion_note, **am_fields)

@@ -763,11 +763,18 @@ class ConvNet:
 
     def evaluate(self, X, y) -> tuple[float, float]:
         """(mean cross-entropy, accuracy) on labelled data."""
+        loss, acc, _ = self.scores(X, y)
+        return loss, acc
+
+    def scores(self, X, y) -> tuple[float, float, np.ndarray]:
+        """(mean cross-entropy, accuracy, predicted classes) on labelled data, from one forward
+        pass (the predictions are what :func:`nnsim.engine.metrics.confusion_matrix` counts)."""
         y = np.asarray(y, dtype=np.int64)
         Z = self.logits(X)
         zmax = Z.max(axis=1, keepdims=True)
         lse = (zmax[:, 0] + np.log(np.exp(Z - zmax).sum(axis=1)))
-        return float(np.mean(lse - Z[np.arange(len(y)), y])), float(np.mean(Z.argmax(axis=1) == y))
+        pred = Z.argmax(axis=1)
+        return float(np.mean(lse - Z[np.arange(len(y)), y])), float(np.mean(pred == y)), pred
 
     def activations(self, X) -> dict[str, np.ndarray]:
         """Every layer's output for inputs X, channels-first: conv1, relu1 (m, C1, H1, W1), conv2,

@@ -52,6 +52,8 @@ class MLPRunView:
     test_acc_now: float
     region_class: np.ndarray   # (G, G) uint8, row = y index
     region_conf: np.ndarray    # (G, G) float32 in [0, 1]
+    train_confusion: np.ndarray  # (K, K) int64 at the current weights: row = true, column = predicted
+    test_confusion: np.ndarray   # (K, K) int64 on the test set (all 0 without one)
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,8 +15,9 @@ Penalties: J = (1/m) Σ ℓ + (λ₂/2) Σ w² + λ₁ Σ |w| (weights only; "bi
 writes (λ/2n) Σ w² and (λ/n) Σ |w| next to a loss summed over n samples, which is the same thing
 with our λ = its λ/n. The loss curves show the data loss only, so training and test are comparable.
 
-The snapshot holds, for every run, the decision regions on a 150 × 150 grid (computed here, in the
-worker thread, and only when the weights changed since the last snapshot), and for the inspected
+The snapshot holds, for every run, the decision regions on a 150 × 150 grid and the confusion
+matrices of the training and the test set (see :mod:`nnsim.engine.metrics`; both computed here, in
+the worker thread, and only when the weights changed since the last snapshot), and for the inspected
 run the hidden units' activation maps, the weights, dead units, the gradient-check report (on
 request) and the chain rule for one chosen weight with its numbers.
 """
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnsim.engine import activations as act
-from nnsim.engine import data2d, gradcheck, losses
+from nnsim.engine import data2d, gradcheck, losses, metrics
 from nnsim.engine import mlp_kernels as K
 from nnsim.engine.datasets import user_points
 from nnsim.engine.base import DIVERGED, FINISHED, NOT_CONVERGED, RUNNING, ParamError, SimulationBase
@@ -62,6 +63,7 @@ class _Run:
         self.version = 0
         self.region_cache = None      # (key, classes, confidence)
         self.now_cache = None         # (key, (train loss, train acc, test loss, test acc))
+        self.confusion_cache = None   # (key, (training-set matrix, test-set matrix))
 
     @property
     def lr(self) -> float:
@@ -415,6 +417,41 @@ class MLPSimulation(SimulationBase):
             r.now_cache = (key, self._evaluate(r.theta) if len(self._Xtr) else (np.nan,) * 4)
         return r.now_cache[1]
 
+    def _predict(self, theta, X) -> np.ndarray:
+        """The class the network names for each row of X (normalized inputs): argmax of ŷ, or
+        ŷ > 0.5 for one sigmoid unit — the rule the kernels' accuracy uses."""
+        if len(X) == 0:
+            return np.zeros(0, np.int64)
+        p = self.params
+        Ws, bs = self._unpack(theta)
+        with np.errstate(all="ignore"):     # a diverged run's weights overflow; it is marked anyway
+            _, As = forward_reference(Ws, bs, X, p.hidden, self._out, p.slope, p.elu_alpha)
+        return metrics.predicted_classes(As[-1])
+
+    def _confusion(self, r: _Run):
+        """(training, test) confusion matrices at the run's current weights (cached per weights)."""
+        p = self.params
+        key = (r.version, p.slope, p.elu_alpha, p.hidden)
+        cache = getattr(r, "confusion_cache", None)     # (absent in runs saved by older versions)
+        if cache is None or cache[0] != key:
+            K_cls = self.n_classes
+            tr = metrics.confusion_matrix(self._ytr, self._predict(r.theta, self._Xtr), K_cls)
+            te = metrics.confusion_matrix(self._yte, self._predict(r.theta, self._Xte), K_cls)
+            r.confusion_cache = (key, (tr, te))
+        return r.confusion_cache[1]
+
+    def watch_value(self) -> float | None:
+        """The training loss a "stop when ≤ target" condition watches: the lowest last-recorded
+        training loss (the loss curve's latest point) among the runs still running; when no run is
+        running, among those that stopped early. None before the first step or when every run has
+        diverged. (Only a look-up: the runner calls this after every step.)"""
+        if self.step_count == 0 or len(self._Xtr) == 0:
+            return None
+        pool = self._active() or [r for r in self._runs if r.status == "stopped"]
+        vals = [float(r.rec_val[r.n_rec - 1, 0]) for r in pool if r.n_rec]
+        vals = [v for v in vals if np.isfinite(v)]
+        return min(vals) if vals else None
+
     def _run_view(self, r: _Run) -> MLPRunView:
         n = r.n_rec
         idx = np.arange(n) if n <= MAX_CURVE_POINTS else np.unique(
@@ -422,13 +459,15 @@ class MLPSimulation(SimulationBase):
         vals = r.rec_val[idx]
         trl, tra, tel, tea = self._now(r)
         cls, conf = self._regions(r)
+        cm_train, cm_test = self._confusion(r)
         return MLPRunView(
             index=r.index + 1, lr=r.lr, state=r.status, steps_done=r.steps, diverged_at=r.diverged_at,
             stopped_at=r.stopped_at, best_step=int(r.es_state[1]) if np.isfinite(r.es_state[0]) else -1,
             steps=r.rec_step[idx].copy(), train_loss=vals[:, 0].copy(), test_loss=vals[:, 1].copy(),
             train_acc=vals[:, 2].copy(), test_acc=vals[:, 3].copy(), train_loss_now=float(trl),
             test_loss_now=float(tel), train_acc_now=float(tra), test_acc_now=float(tea),
-            region_class=cls, region_conf=conf)
+            region_class=cls, region_conf=conf, train_confusion=cm_train.copy(),
+            test_confusion=cm_test.copy())
 
     def snapshot(self) -> MLPSnapshot:
         p = self.params

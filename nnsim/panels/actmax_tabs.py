@@ -1,6 +1,7 @@
 """The "Training" and "Class pixel std" tabs of the feature-visualization panel (a mixin of
-:class:`nnsim.panels.actmax.FeatureVizPanel`): progress, loss and accuracy curves; the per-class
-pixel standard deviation and mean maps. Display only."""
+:class:`nnsim.panels.actmax.FeatureVizPanel`): progress, loss and accuracy curves and the confusion
+matrix of the held-out test digits; the per-class pixel standard deviation and mean maps. Display
+only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from nnsim.engine.actmax import PHASE_TRAIN
+from nnsim.engine.metrics import most_confused
 from nnsim.panels.actmax_views import ImageRow, finite_range, gray_rgb
+from nnsim.widgets.confusion import ConfusionView
 from nnsim.widgets.plots import long_series, make_plot
 
 
@@ -40,9 +43,14 @@ class TrainingTabs:
                                        symbolBrush="#0072B2", name="training")
         self.test_acc_curve = ap.plot([], [], pen=pg.mkPen("#D55E00", width=2.5), symbol="s", symbolSize=6,
                                       symbolBrush="#D55E00", name="held-out test")
+        curves = QSplitter(Qt.Orientation.Vertical)
+        curves.addWidget(self.loss_widget)
+        curves.addWidget(self.acc_widget)
+        self.confusion = ConfusionView(("Held-out test digits",), empty_text="no test images")
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.loss_widget)
-        split.addWidget(self.acc_widget)
+        split.addWidget(curves)
+        split.addWidget(self.confusion)
+        split.setSizes([520, 480])
         v.addWidget(split, 1)
         self.tabs.addTab(tab, "Training")
 
@@ -81,6 +89,17 @@ class TrainingTabs:
         accs = np.concatenate([snap.epoch_train_acc, snap.epoch_test_acc])
         lo = float(np.nanmin(accs)) if accs.size and np.isfinite(accs).any() else 0.8
         self.acc_widget.getPlotItem().setYRange(max(0.0, min(lo, 0.9)), 1.0, padding=0.02)
+        self._render_confusion(snap)
+
+    def _render_confusion(self, snap) -> None:
+        """The test digits' confusion matrix of the weights the engine measured it for (at the end
+        of each epoch while training), with the pairs mixed up most often."""
+        M = snap.test_confusion
+        pairs = most_confused(M, 3)
+        worst = ("Mixed up most often (true → predicted):<br>"
+                 + ", ".join(f"{i} → {j} ({n}×)" for i, j, n in pairs) if pairs else "No digit mixed up.")
+        self.confusion.set_heading(f"Weights: {snap.confusion_note}<br>{worst}")
+        self.confusion.set_matrix(0, M)
 
     def _render_std(self, snap) -> None:
         std, mean = snap.class_std, snap.class_mean

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from nnsim.widgets.plots import TITLE_PT
 
-#: colour of the gaps between tiles and of missing (diverged) images
-GAP_RGB = (70, 110, 170)
+#: colour of the gaps between tiles and of missing (diverged) images: a neutral mid-grey. It has no
+#: hue, so in the blue-white-red weight map it cannot pass for a weight (the former blue read as
+#: negative weights), and between the black-to-white activation tiles it makes a plain grid
+GAP_RGB = (128, 128, 128)
 
 
 def gray_rgb(img: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -4,7 +4,8 @@ Top: one decision-region heatmap per run (colour = predicted class, paler = less
 points = training, hollow = test) and the loss curves of all runs on one plot (training solid, test
 dashed; linear or log axis). Bottom: the hidden units' activation maps and the network diagram of the
 inspected run (both update while training), and tabs with the runs table (final accuracies), the
-chain rule for one weight with its numbers, the gradient check and the plot of φ and φ′.
+chain rule for one weight with its numbers, the gradient check, the plot of φ and φ′ and the
+inspected run's confusion matrices on the training and the test set.
 Left click on a heatmap adds a point of the chosen class, right click removes the nearest point.
 """
 
@@ -28,6 +29,7 @@ from nnsim.panels import mlp_text
 from nnsim.panels.base import Panel
 from nnsim.panels.mlp_loss import LossView
 from nnsim.panels.mlp_views import RegionGrid, UnitMosaic, region_rgb, run_color
+from nnsim.widgets.confusion import ConfusionView
 from nnsim.widgets.network_diagram import NetworkDiagram
 from nnsim.widgets.plots import make_plot
 
@@ -78,11 +80,16 @@ many layers are stacked.</li>
 network diagram to see ∂J/∂w for that weight with the actual numbers. <b>Check gradients</b> compares
 them with centred finite differences; ReLU's kink at 0 can make a single entry disagree.</li>
 <li>A large network on few noisy points overfits (test loss rises while training loss falls); L2, L1,
-dropout and early stopping are the cures to try.</li></ul>
+dropout and early stopping are the cures to try.</li>
+<li>The <b>Confusion</b> tab counts, for the run shown inside, how the training and the test points are
+classified: row = the true class, column = the class the network predicts. The diagonal holds the
+correct ones; any other cell shows which class is taken for which.</li></ul>
 """
     step_unit = "step"
     default_speed = 100.0
     params_class = MLPParams
+    target_label = "best training loss"
+    target_default = 0.05
     presets = {
         "Learning rate: too low / good / high / much too high (lecture 4)": _LR4,
         "Course article: η = 0.2 vs 0.1, 2×3×1 sigmoid net on XOR, online": dict(
@@ -138,14 +145,22 @@ dropout and early stopping are the cures to try.</li></ul>
         top.setSizes([560, 600])
 
         self.units = UnitMosaic()
-        self.units_box = QGroupBox("Hidden units: activation over the input plane")
+        # (short box titles: a QGroupBox is never narrower than its title, and long titles here
+        # squeezed the tabs beside them to a strip at 1400 px)
+        self.units_box = QGroupBox("Hidden units")
+        self.units_box.setToolTip("Each hidden unit's activation φ(z) over the input plane "
+                                  "(the run shown inside)")
         QVBoxLayout(self.units_box).addWidget(self.units)
         self.diagram = NetworkDiagram()
         self.diagram.edge_clicked.connect(self._on_edge_clicked)
-        self.diagram_box = QGroupBox("Network: blue w > 0, red w < 0, width ∝ |w|")
+        self.diagram_box = QGroupBox("Network: blue w > 0, red w < 0")
+        self.diagram_box.setToolTip("Edge colour: sign of the weight; edge width ∝ |w|. Click an edge "
+                                    "for the chain rule of that weight.")
         QVBoxLayout(self.diagram_box).addWidget(self.diagram)
 
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(False)          # every tab stays in view (names elided if narrow)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.runs_label = _html_label()
         self.tabs.addTab(_scrolled(self.runs_label), "Runs")
         self.equation = _html_label()
@@ -160,7 +175,9 @@ dropout and early stopping are the cures to try.</li></ul>
         gl.addWidget(self.check_button)
         self.gradcheck_label = _html_label()
         gl.addWidget(_scrolled(self.gradcheck_label), 1)
-        self.tabs.addTab(grad_page, "Gradient check")
+        self.tabs.addTab(grad_page, "Grad check")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Gradient check: backprop against centred finite "
+                                "differences")
         self.act_widget = make_plot("", "z", "φ(z), φ′(z)", legend=True)
         self.act_plot = self.act_widget.getPlotItem()
         self.act_plot.legend.anchor((0, 0), (0, 0), offset=(10, 10))     # top left is empty for all φ
@@ -168,6 +185,10 @@ dropout and early stopping are the cures to try.</li></ul>
         self.dact_curve = self.act_plot.plot([], [], pen=pg.mkPen("#D55E00", width=3, style=Qt.PenStyle.DashLine),
                                              name="φ′(z)")
         self.tabs.addTab(self.act_widget, "φ, φ′")
+        self.confusion = ConfusionView(("Training set", "Test set"), empty_text="no test set")
+        self.tabs.addTab(self.confusion, "Confusion")
+        self.tabs.setTabToolTip(self.tabs.count() - 1, "Accuracy and confusion matrices of the run shown "
+                                "inside (rows: true class, columns: predicted class)")
         self.tabs.setCurrentIndex(1)
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
@@ -175,7 +196,11 @@ dropout and early stopping are the cures to try.</li></ul>
         bottom.addWidget(self.units_box)
         bottom.addWidget(self.diagram_box)
         bottom.addWidget(self.tabs)
-        bottom.setSizes([280, 300, 640])
+        bottom.setSizes([290, 240, 420])
+        # titles that grow with the run's numbers must not set the window's minimum width (the
+        # window has to fit a 1280-pixel projector): below these widths the titles are cut instead
+        for w, least in ((self.units_box, 150), (self.diagram_box, 130), (self.tabs, 180)):
+            w.setMinimumWidth(least)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
@@ -205,7 +230,8 @@ dropout and early stopping are the cures to try.</li></ul>
 
     def figures(self) -> dict:
         return {"Loss curves": self.loss_widget, "Decision regions": self.regions,
-                "Hidden units": self.units, "Network diagram": self.diagram, "φ and φ′": self.act_widget}
+                "Hidden units": self.units, "Network diagram": self.diagram, "φ and φ′": self.act_widget,
+                "Confusion matrices": self.confusion}
 
     # ---- rendering (a pure function of the snapshot) -------------------------------------------
     def _text_due(self) -> bool:
@@ -240,16 +266,16 @@ dropout and early stopping are the cures to try.</li></ul>
                 self.regions.set_title(k, self._run_title(r, snap))
         self.loss.draw(snap)
         inspected = snap.runs[snap.inspect - 1]
-        self.units_box.setTitle(f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)}): "
-                                "activation over the input plane")
+        self.units_box.setTitle(f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)})")
         self.units.set_maps(snap.unit_maps, snap.unit_layer, snap.unit_index, snap.unit_dead, snap.hidden)
         dead = [snap.unit_dead[snap.unit_layer == l] for l in range(1, len(snap.sizes) - 1)]
         e = snap.explanation
         self.diagram.set_network(snap.sizes, snap.weights, self._layer_names(snap),
                                  selected=(e.layer, e.i, e.j) if e is not None else None, dead=dead,
                                  n_classes=snap.n_classes)
-        faint = " (|w| < ¼ max not drawn)" if self.diagram.faint_hidden else ""
-        self.diagram_box.setTitle(f"Network of run {snap.inspect}: blue w > 0, red w < 0, width ∝ |w|{faint}")
+        faint = ", |w| < ¼ max hidden" if self.diagram.faint_hidden else ""
+        self.diagram_box.setTitle(f"Network of run {snap.inspect}: w > 0 blue, < 0 red{faint}")
+        self._render_confusion(snap, inspected)
         if text:
             self._render_tab(snap)
 
@@ -262,13 +288,24 @@ dropout and early stopping are the cures to try.</li></ul>
             self.equation.setText(mlp_text.explanation_html(snap))
         elif page == 2:
             self.gradcheck_label.setText(mlp_text.gradcheck_html(snap))
-        else:
+        elif page == 3:         # (the confusion tab, page 4, is drawn every frame by render_snapshot)
             z, phi, dphi = snap.act_curve
             self.act_curve.setData(z, phi)
             self.dact_curve.setData(z, dphi)
             title = mlp_text.activation_title(snap.hidden)
             if self.act_plot.titleLabel.text != title:
                 self.act_plot.setTitle(title, size="11pt", color="#111")
+
+    def _render_confusion(self, snap, r) -> None:
+        """The inspected run's matrices (cheap when unchanged: drawn every frame, also when the tab is
+        hidden, so exports and the lab report always show the current state)."""
+        state = {"diverged": f": diverged at step {r.diverged_at}",
+                 "stopped": f": stopped early, weights of step {r.best_step}"}.get(r.state, "")
+        c = run_color(r.index - 1)
+        self.confusion.set_heading(f"<span style='color:{c}'><b>■</b></span> Run {r.index} "
+                                   f"(η = {mlp_text.num(r.lr)}), step {r.steps_done}{state}")
+        self.confusion.set_matrix(0, r.train_confusion)
+        self.confusion.set_matrix(1, r.test_confusion)
 
     def _on_tab_changed(self, _index: int):
         if self.snapshot is not None:
@@ -359,6 +396,10 @@ dropout and early stopping are the cures to try.</li></ul>
             return False
         self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
         return True
+
+    def export_confusion_csv(self, path) -> Path:
+        """The inspected run's confusion matrices (training, test) as CSV tables of counts."""
+        return self.confusion.write_csv(path)
 
     def export_regions_csv(self, path) -> Path:
         """The decision regions of every run as CSV: x1, x2, then class and confidence per run

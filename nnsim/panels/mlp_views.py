@@ -187,6 +187,10 @@ class UnitMosaic(pg.GraphicsLayoutWidget):
                                  color="#444", anchor=(0.5, 0.5))
         self.view.addItem(self.empty)
         self.last_rgb = None
+        self._shape = (1, 1)
+        self._tile = 1
+        self._label_pt = 0
+        self.view.sigResized.connect(self._fit_labels)
 
     def _layout(self, layer: np.ndarray, unit: np.ndarray, tile: int):
         """Top-left pixel of each tile: each layer starts a new row, 8 tiles per row."""
@@ -200,6 +204,22 @@ class UnitMosaic(pg.GraphicsLayoutWidget):
             slots.append((row * rstep + UNIT_LABEL_GAP, col * cstep))
             col += 1
         return slots, row + 1
+
+    def _fit_labels(self, *_args) -> None:
+        """Label font size for the tiles' size on screen: "1.16" must not run into the next tile's
+        label when the mosaic is narrow (7–9 pt; row labels keep 8 pt)."""
+        if not self._labels or not self._per_tile:
+            return
+        r = self.view.rect()
+        scale = min(r.width() / max(self._shape[1], 1), r.height() / max(self._shape[0], 1)) / 1.04
+        room = (self._tile + UNIT_TILE_GAP) * scale        # screen pixels from one label to the next
+        pt = int(max(7, min(9, room / 4.2)))    # "1.16" with the text item's margins: ~4 px per pt
+        if pt != self._label_pt:
+            font = QFont()
+            font.setPointSize(pt)
+            for t in self._labels:
+                t.setFont(font)
+            self._label_pt = pt
 
     def set_maps(self, maps, layer, unit, dead, hidden: str) -> None:
         n = len(maps)
@@ -237,6 +257,9 @@ class UnitMosaic(pg.GraphicsLayoutWidget):
             self._shape = (rows * (tile + UNIT_LABEL_GAP) + UNIT_TILE_GAP, cols * (tile + UNIT_TILE_GAP))
             self.view.setRange(QRectF(0, 0, self._shape[1], self._shape[0]), padding=0.02)
             self._key = key
+            self._tile = tile
+            self._label_pt = 0
+            self._fit_labels()
         rgb = np.full((*self._shape, 3), 255, np.uint8)
         lut = _DIV_LUT if hidden in SIGNED else _SEQ_LUT
         for lay in np.unique(layer):

@@ -321,3 +321,72 @@ def test_data_file_and_loaded_weights(tmp_path):
     assert snap.phase == "ready" and snap.params.maps1 == 3 and snap.params.hidden == 5
     with pytest.raises(ParamError, match="28×28"):
         sim.use_network(ConvNet(in_shape=(1, 28, 28)).config(), np.zeros(1), "x")
+
+
+# ---- confusion matrix and the target-loss hook ------------------------------------------------------
+
+def _hand_count(labels, predicted, k):
+    M = np.zeros((k, k), int)
+    for y, p in zip(labels, predicted):
+        M[y, p] += 1
+    return M
+
+
+def test_confusion_matrix_of_the_shipped_weights_on_the_test_digits():
+    sim = FeatureVizSimulation()
+    snap = sim.snapshot()
+    d = digits.load_digits()
+    _, te = digits.stratified_split(d.labels, actmax.TEST_FRACTION, actmax.SPLIT_SEED)
+    net = ConvNet.load(cnn.PRETRAINED_DIGITS)
+    pred = np.argmax(net.logits(d.images[te][:, None]), axis=1)
+    M = snap.test_confusion
+    assert M.shape == (10, 10) and M.sum() == snap.n_test == len(te)
+    np.testing.assert_array_equal(M, _hand_count(d.labels[te], pred, 10))
+    assert np.trace(M) / M.sum() == snap.test_accuracy
+    assert snap.confusion_note == "shipped pre-trained weights"
+
+
+def test_confusion_matrix_while_training_follows_the_epochs():
+    params = FeatureVizParams(pretrained=False, maps1=4, maps2=6, epochs=3, batch_size=64)
+    sim = FeatureVizSimulation(params, seed=3)
+    snap = sim.snapshot()
+    assert "untrained" in snap.confusion_note and snap.test_confusion.sum() == snap.n_test
+    np.testing.assert_array_equal(snap.test_confusion,
+                                  _hand_count(sim._yte, sim.net.predict(sim._Xte_raw[:, None]), 10))
+    sim.advance(23)                                    # one epoch: 1438 images in batches of 64
+    snap = sim.snapshot()
+    after_one = snap.test_confusion.copy()
+    assert snap.confusion_note == "after epoch 1"
+    assert np.trace(after_one) / after_one.sum() == snap.epoch_test_acc[-1]
+    np.testing.assert_array_equal(after_one, _hand_count(sim._yte, sim.net.predict(sim._Xte_raw[:, None]), 10))
+    sim.advance(5)                                     # mid-epoch: still the end of epoch 1
+    np.testing.assert_array_equal(sim.snapshot().test_confusion, after_one)
+    sim.advance(10_000)
+    snap = sim.snapshot()
+    assert snap.phase == "ready" and snap.confusion_note == "after epoch 3"
+    assert np.trace(snap.test_confusion) / snap.n_test == snap.epoch_test_acc[-1] == snap.test_accuracy
+
+
+def test_watch_value_is_the_epoch_mean_training_loss_while_training():
+    sim = FeatureVizSimulation()
+    assert sim.watch_value() is None                  # shipped weights: the ascent phase
+    sim.retrain()
+    assert sim.watch_value() is None                  # no epoch finished yet
+    sim.advance(44)
+    assert sim.watch_value() is None and sim.snapshot().epoch_train_loss.size == 0
+    sim.advance(1)                                    # 1438 images in batches of 32: 45 per epoch
+    snap = sim.snapshot()
+    assert snap.epochs_done == 1 and sim.watch_value() == snap.epoch_train_loss[-1]
+    assert snap.epoch_train_loss[-1] == pytest.approx(np.average(snap.batch_loss, weights=[32] * 44 + [30]))
+    sim.advance(7)
+    assert sim.watch_value() == sim.snapshot().epoch_train_loss[-1] == snap.epoch_train_loss[-1]
+
+
+def test_a_state_saved_without_the_confusion_matrix_still_loads():
+    a = FeatureVizSimulation()
+    state = a.get_state()
+    for key in ("_confusion", "_confusion_note"):
+        del state[key]
+    b = FeatureVizSimulation(FeatureVizParams(target_class=4), seed=2)
+    b.set_state(a.params, state)
+    np.testing.assert_array_equal(b.snapshot().test_confusion, a.snapshot().test_confusion)

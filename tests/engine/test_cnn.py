@@ -256,3 +256,14 @@ def test_shipped_weights_reach_97_percent_on_the_held_out_split(digit_split):
     net = ConvNet.load(cnn.PRETRAINED_DIGITS)
     assert net.config() == ConvNet(maps=(16, 32)).config()
     assert net.evaluate(Xte, yte)[1] >= 0.97
+
+
+def test_scores_give_the_predictions_the_accuracy_counts(digit_split):
+    _, _, Xte, yte = digit_split
+    net = ConvNet.load(cnn.PRETRAINED_DIGITS)
+    loss, acc, pred = net.scores(Xte, yte)
+    assert (loss, acc) == net.evaluate(Xte, yte)
+    *_, z, prob = _numpy_forward(net, Xte)                       # independent of the kernels
+    np.testing.assert_array_equal(pred, np.argmax(z, axis=1))
+    assert acc == np.mean(pred == yte)
+    assert loss == pytest.approx(-np.mean(np.log(prob[np.arange(len(yte)), yte])), rel=1e-9)

@@ -276,6 +276,84 @@ def test_snapshot_views_are_well_formed():
     np.testing.assert_array_equal(phi, np.maximum(z, 0))
 
 
+def _count_by_hand(theta, sizes, hidden, X, labels, K_cls):
+    """Confusion counts from a plain forward pass written here and a python loop."""
+    woff, boff, _ = K.layout(sizes)
+    a = np.asarray(X, dtype=float)
+    L = len(sizes) - 1
+    for l in range(L):
+        W = theta[woff[l]:woff[l] + sizes[l] * sizes[l + 1]].reshape(sizes[l], sizes[l + 1])
+        z = a @ W + theta[boff[l]:boff[l] + sizes[l + 1]]
+        a = hidden(z) if l < L - 1 else z          # output: its pre-activation decides the class
+    pred = (a[:, 0] > 0).astype(int) if sizes[-1] == 1 else np.argmax(a, axis=1)  # σ(z) > ½ ⇔ z > 0
+    M = np.zeros((K_cls, K_cls), int)
+    for y, p in zip(labels, pred):
+        M[y, p] += 1
+    return M
+
+
+@pytest.mark.parametrize("kw,hidden", [
+    (dict(layers=2, units=8, runs=3, lr1=0.3, lr2=1.0, lr3=60.0), np.tanh),            # run 3 diverges
+    (dict(dataset="blobs3", noise=0.4, spread=0.6, standardize=True, hidden="relu", runs=2, lr1=0.05,
+          lr2=0.5, batch=8), lambda z: np.maximum(z, 0)),
+    (dict(dataset="xor4", layers=1, units=3, hidden="sigmoid", output="sigmoid_mse", batch=1, runs=1,
+          lr1=0.5), lambda z: 1 / (1 + np.exp(-z))),
+])
+def test_confusion_matrices_count_every_point_as_predicted(kw, hidden):
+    sim = _sim(**kw)
+    sim.step(120)
+    snap = sim.snapshot()
+    Xtr, Xte = snap.X_train, snap.X_test
+    if sim.params.standardize:                     # the network sees standardized inputs
+        mu, sd = Xtr.mean(axis=0), Xtr.std(axis=0)
+        Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
+    for r in snap.runs:
+        theta = sim.run_parameters(r.index)
+        for M, X, y, acc in ((r.train_confusion, Xtr, snap.y_train, r.train_acc_now),
+                             (r.test_confusion, Xte, snap.y_test, r.test_acc_now)):
+            assert M.shape == (snap.n_classes, snap.n_classes) and M.sum() == len(y)
+            np.testing.assert_array_equal(M, _count_by_hand(theta, snap.sizes, hidden, X, y, snap.n_classes))
+            if len(y):
+                assert np.trace(M) / len(y) == acc          # the same accuracy as the titles show
+    if kw.get("lr3"):
+        assert snap.runs[2].state == "diverged"
+    if sim.params.dataset == "xor4":
+        assert snap.runs[0].test_confusion.sum() == 0 and snap.sizes[-1] == 1
+
+
+def test_watch_value_is_the_best_running_runs_training_loss():
+    sim = _sim(layers=2, units=8, runs=3, lr1=0.05, lr2=1.0, lr3=60.0)          # full batch
+    assert sim.watch_value() is None                                           # before the first step
+    for n in (1, 4, 30, 100):
+        sim.step(n)
+        snap = sim.snapshot()
+        running = [r for r in snap.runs if r.state == "running"]
+        assert sim.watch_value() == min(r.train_loss[-1] for r in running)
+        assert sim.watch_value() == min(r.train_loss_now for r in running)    # evaluated every step
+    assert snap.runs[2].state == "diverged" and len(running) == 2
+    mini = _sim(runs=2, lr1=0.1, lr2=0.5, batch=16)                           # evaluated once per epoch
+    E = mini._eval_every
+    mini.step(E)
+    at_epoch = mini.watch_value()
+    assert at_epoch == min(r.train_loss[-1] for r in mini.snapshot().runs)
+    mini.step(E - 1)
+    assert mini.watch_value() == at_epoch                                      # the curve's latest point
+    mini.step(1)
+    assert mini.watch_value() == min(r.train_loss[-1] for r in mini.snapshot().runs) != at_epoch
+
+
+def test_watch_value_when_no_run_is_running():
+    sim = MLPSimulation(MLPParams(dataset="moons", n_points=60, noise=0.35, test_fraction=0.5, layers=2,
+                                  units=32, runs=1, lr1=1.0, early_stop=True, patience=20,
+                                  max_steps=5000), seed=0)
+    sim.advance(5000)
+    r = sim.snapshot().runs[0]
+    assert r.state == "stopped" and sim.watch_value() == r.train_loss[-1]    # the last one recorded
+    gone = _sim(layers=2, units=16, runs=2, lr1=80.0, lr2=100.0)
+    gone.advance(5000)
+    assert gone.status == DIVERGED and gone.watch_value() is None
+
+
 def test_user_points_and_bad_input():
     sim = _sim()
     sim.set_data([[0, 0], [1, 1], [0, 1], [1, 0], [2, 2], [-1, 0]], [3, 5, 3, 5, 3, 5])

@@ -187,3 +187,40 @@ def test_save_and_load_weights(panel, qtbot, tmp_path):
     assert not panel.load_weights(str(junk))
     assert "not a readable" in panel.banner.text()
     panel.error_dialog.close()
+
+
+def test_training_tab_shows_the_test_digits_confusion_matrix(panel, tmp_path):
+    snap = panel.snapshot
+    M = panel.confusion.matrix(0)
+    np.testing.assert_array_equal(M, snap.test_confusion)
+    assert M.shape == (10, 10) and M.sum() == snap.n_test
+    assert f"({int(np.trace(M))}/{snap.n_test})" in panel.confusion.title(0)
+    assert f"{100 * snap.test_accuracy:.1f} %" in panel.confusion.title(0)
+    heading = panel.confusion.heading.text
+    assert "shipped pre-trained weights" in heading
+    off = M - np.diag(np.diag(M))
+    i, j = np.unravel_index(np.argmax(off), off.shape)       # the first of the largest mistakes
+    assert f"{i} → {j} ({off[i, j]}×)" in heading
+    export_figure(panel, "Confusion matrix", tmp_path / "cm.csv")
+    rows = [r for r in csv.reader(open(tmp_path / "cm.csv")) if r and not r[0].startswith("#")]
+    col = rows[0].index(next(h for h in rows[0] if "true class 8 " in h and h.endswith(" y")))
+    assert [int(float(r[col])) for r in rows[1:] if r[col]] == M[8].tolist()
+    table = [r for r in csv.reader(open(panel.export_confusion_csv(tmp_path / "t.csv"))) if r]
+    assert len(table) == 2 + 10 and [int(v) for v in table[2 + 3][1:]] == M[3].tolist()
+
+
+def test_target_loss_pauses_training_after_the_epoch_that_reaches_it(panel, qtbot):
+    assert panel.target_label == "epoch training loss"
+    panel.transport.target_spin.setValue(0.5)
+    panel.transport.target_check.setChecked(True)
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, panel, lambda s: s.phase == "train" and s.epochs_done >= 1, timeout=60000)
+    qtbot.waitUntil(lambda: not panel.runner.playing, timeout=60000)
+    snap = panel.snapshot
+    assert snap.phase == "train" and snap.epochs_done < snap.epochs_total
+    losses = snap.epoch_train_loss
+    assert losses[-1] <= 0.5 < losses[:-1].min() and snap.batch_in_epoch == 0
+    assert snap.confusion_note == f"after epoch {snap.epochs_done}"
+    np.testing.assert_array_equal(panel.confusion.matrix(0), snap.test_confusion)
+    assert panel.confusion.matrix(0).sum() == snap.n_test
+    assert np.trace(snap.test_confusion) / snap.n_test == snap.epoch_test_acc[-1]

@@ -119,3 +119,20 @@ def test_cli_version():
     out = subprocess.run([sys.executable, "-m", "nnsim", "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert out.stdout.strip() == f"nnsim {nnsim.__version__}"
+
+
+def test_the_window_fits_a_1280_pixel_projector(qtbot, settings):
+    """Every panel, once it has drawn its first state, leaves the window at most 1280 px wide."""
+    make_app()
+    w = MainWindow(settings=settings, warm=False)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        for key, _, _ in PANELS:
+            w.show_panel(key)
+            panel = w.current_panel()
+            qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=30000)
+            qtbot.wait(100)
+            assert w.minimumSizeHint().width() <= 1280, key
+    finally:
+        w.shutdown()

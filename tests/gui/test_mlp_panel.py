@@ -183,3 +183,49 @@ def test_render_is_a_pure_function_of_the_snapshot(panel, qtbot):
     np.testing.assert_array_equal(panel.regions.images[5].image,
                                   region_rgb(snap.runs[5].region_class, snap.runs[5].region_conf))
     assert panel.diagram._nodes.data.size == 2 + 4 + 3
+    shown = snap.runs[snap.inspect - 1]
+    np.testing.assert_array_equal(panel.confusion.matrix(0), shown.train_confusion)   # 3 × 3 now
+    assert panel.confusion.matrix(1).shape == (3, 3) and panel.confusion.matrix(1).sum() == len(snap.X_test)
+
+
+def test_confusion_tab_shows_the_inspected_runs_counts_and_exports_them(panel, qtbot, tmp_path):
+    step_to(qtbot, panel, 40)
+    snap = panel.snapshot
+    r = snap.runs[snap.inspect - 1]
+    view = panel.confusion
+    np.testing.assert_array_equal(view.matrix(0), r.train_confusion)
+    np.testing.assert_array_equal(view.matrix(1), r.test_confusion)
+    assert view.matrix(0).sum() == len(snap.X_train) and view.matrix(1).sum() == len(snap.X_test)
+    right = int(np.trace(r.train_confusion))
+    assert f"{100 * r.train_acc_now:.1f} % ({right}/{len(snap.X_train)})" in view.title(0)
+    panel.tabs.setCurrentIndex(panel.tabs.indexOf(view))
+    assert "rows: true class" in panel.tabs.tabToolTip(panel.tabs.currentIndex())
+    M = r.train_confusion
+    assert view.cell_text(0, 0, 1).startswith(f"Training set: {M[0, 1]} of the {M[0].sum()} samples of "
+                                              "class 0 taken for 1")
+    # CSV through File > Export figure (and so the lab report): one column pair per true class
+    export_figure(panel, "Confusion matrices", tmp_path / "cm.csv")
+    rows = [row for row in csv.reader(open(tmp_path / "cm.csv")) if row and not row[0].startswith("#")]
+    header = rows[0]
+    for k in range(snap.n_classes):
+        col = header.index(next(h for h in header if f"Training set, true class {k} " in h and h.endswith(" y")))
+        assert [int(float(row[col])) for row in rows[1:] if row[col]] == r.train_confusion[k].tolist()
+    table = [row for row in csv.reader(open(panel.export_confusion_csv(tmp_path / "t.csv"))) if row]
+    assert table[1] == ["true \\ predicted", "0", "1"]
+    assert [int(v) for v in table[2][1:]] == r.train_confusion[0].tolist()
+    files = export_figure(panel, "Confusion matrices", tmp_path / "cm.png")
+    assert QImage(str(files[0])).width() > 200
+
+
+def test_target_loss_pauses_play_where_the_best_run_reaches_it(panel, qtbot):
+    assert panel.target_label == "best training loss"
+    panel.transport.target_spin.setValue(0.3)
+    panel.transport.target_check.setChecked(True)
+    panel.transport.speed_box.setCurrentIndex(panel.transport.speed_box.findData(0.0))
+    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.runner.playing and panel.snapshot.step_count > 0, timeout=30000)
+    snap = panel.snapshot
+    running = [r for r in snap.runs if r.state == "running"]
+    assert min(r.train_loss[-1] for r in running) <= 0.3                  # full batch: every step
+    assert min(r.train_loss[-2] for r in running) > 0.3                   # not one step before
+    assert snap.step_count < snap.max_steps
