@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from pathlib import Path
 
 import nnsim
@@ -12,8 +13,28 @@ from nnsim.experiment import Experiment, save
 from nnsim.export import export_csv, export_params, export_png, export_svg
 
 
+def _ascii(ch: str) -> str:
+    """A readable ASCII stand-in for a character of a figure name: Greek letters by their names
+    (φ → phi), primes, sub/superscript digits; anything else becomes a separator."""
+    if ch.isascii():
+        return ch
+    name = unicodedata.name(ch, "")
+    if name.startswith("GREEK") and "LETTER" in name:
+        return f" {name.split()[-1].lower()} "
+    if "PRIME" in name:
+        return "prime"
+    if ("SUBSCRIPT" in name or "SUPERSCRIPT" in name) and name.split()[-1] in _DIGITS:
+        return str(_DIGITS.index(name.split()[-1]))
+    return " "
+
+
+_DIGITS = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
+
+
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "figure"
+    """File name for a figure: 'φ and φ′' → 'phi-and-phi-prime', 'Loss f(θ)' → 'loss-f-theta'."""
+    text = "".join(_ascii(ch) for ch in name)
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "figure"
 
 
 def _value_text(fi, value) -> str:
@@ -49,6 +70,8 @@ def write_report(panel, folder: str | Path, exp: Experiment, scale: int = 2) -> 
         try:
             if export_csv(target, folder / f"{base}.csv"):
                 links.append(f"[CSV]({base}.csv)")
+            else:  # a picture without plotted series (unit mosaic, table): no empty CSV beside it
+                (folder / f"{base}.csv").unlink(missing_ok=True)
         except TypeError:
             pass
         lines += [f"### {name}", "", f"![{name}]({base}.png)", "", " · ".join(links), ""]

@@ -276,6 +276,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         faint = ", |w| < ¼ max hidden" if self.diagram.faint_hidden else ""
         self.diagram_box.setTitle(f"Network of run {snap.inspect}: w > 0 blue, < 0 red{faint}")
         self._render_confusion(snap, inspected)
+        self._render_activation(snap)
         if text:
             self._render_tab(snap)
 
@@ -288,13 +289,21 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
             self.equation.setText(mlp_text.explanation_html(snap))
         elif page == 2:
             self.gradcheck_label.setText(mlp_text.gradcheck_html(snap))
-        elif page == 3:         # (the confusion tab, page 4, is drawn every frame by render_snapshot)
-            z, phi, dphi = snap.act_curve
-            self.act_curve.setData(z, phi)
-            self.dact_curve.setData(z, dphi)
-            title = mlp_text.activation_title(snap.hidden)
-            if self.act_plot.titleLabel.text != title:
-                self.act_plot.setTitle(title, size="11pt", color="#111")
+        # (the φ tab, page 3, and the confusion tab, page 4, are drawn every frame by render_snapshot)
+
+    def _render_activation(self, snap) -> None:
+        """φ and φ′: redrawn only when they change, but also while the tab is hidden, so that an
+        export or the lab report never holds an empty plot."""
+        z, phi, dphi = snap.act_curve
+        last = getattr(self, "_act_drawn", None)
+        if last is not None and last[0] == snap.hidden and np.array_equal(last[1], phi) and np.array_equal(last[2], dphi):
+            return
+        self._act_drawn = (snap.hidden, np.array(phi), np.array(dphi))
+        self.act_curve.setData(z, phi)
+        self.dact_curve.setData(z, dphi)
+        title = mlp_text.activation_title(snap.hidden)
+        if self.act_plot.titleLabel.text != title:
+            self.act_plot.setTitle(title, size="11pt", color="#111")
 
     def _render_confusion(self, snap, r) -> None:
         """The inspected run's matrices (cheap when unchanged: drawn every frame, also when the tab is

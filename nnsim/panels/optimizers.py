@@ -166,9 +166,11 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         super()._on_params_edited(params)
 
     def figures(self) -> dict:
-        return {"Surface and trajectories": self.map_widget, "Loss against iteration": self.loss_widget,
-                "Distance to the nearest minimum": self.dist_widget,
-                "The same optimizers training an MLP": self.mlp_widget}
+        figs = {"Surface and trajectories": self.map_widget, "Loss against iteration": self.loss_widget,
+                "Distance to the nearest minimum": self.dist_widget}
+        if self.params.mlp_race:  # (only when the MLP mode is on: an empty plot has no place in a report)
+            figs["The same optimizers training an MLP"] = self.mlp_widget
+        return figs
 
     # ---- rendering
     def render_snapshot(self, snap) -> None:
