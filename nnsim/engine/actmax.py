@@ -346,7 +346,7 @@ def _ascend(theta, lay, x, steps, seed_layer, mode, index, seed, rid, S, hp, t0,
         dxf = dx.reshape(n)
         for q in range(n):
             g[q] = -dxf[q]  # ascent: the rules descend along g
-        optimizers._apply(rid, xf, g, S, hp, t0 + t + 1)
+        optimizers.rule_step(rid, xf, g, S, hp, t0 + t + 1)
         blur_now = blur_every > 0 and (t + 1) % blur_every == 0
         _regularize(x, dx, decay, k, blur_now, norm_pct, contrib_pct)
     return -1

@@ -37,7 +37,7 @@ from nnsim.engine import activations as act
 from nnsim.engine import losses
 from nnsim.engine._jit import njit
 from nnsim.engine.optimizers import NESTEROV
-from nnsim.engine.optimizers import _apply as _rule_step  # the shared update rules' kernel
+from nnsim.engine.optimizers import rule_step as _rule_step  # the shared update rules' kernel
 
 #: products with at least this many multiply-adds go to BLAS. (Compiled in as a constant: the
 #: benchmark's "no BLAS" variant sets NNSIM_MLP_BLAS_MIN together with its own NUMBA_CACHE_DIR.)

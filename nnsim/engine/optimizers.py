@@ -302,8 +302,12 @@ def _newton2(theta, g, hxx, hxy, hyy, lr, S):
 
 
 @njit
-def _apply(rule, theta, g, S, hp, t):
-    """One step of first-order rule ``rule`` (Nesterov: ``g`` taken at the look-ahead point)."""
+def rule_step(rule, theta, g, S, hp, t):
+    """One step of first-order rule ``rule`` on ``theta`` in place (Nesterov: ``g`` taken at the
+    look-ahead point). The kernel every network engine trains with: the MLP and CNN kernels call it
+    from their own compiled loops (a Python ``Rule.apply`` per step would cost more than the step).
+    ``rule`` is a rule code (SGD, MOMENTUM, …), ``S`` the rule's state array from ``Rule``, ``hp``
+    its hyper-parameters, ``t`` the 1-based step number. Tests check it equals ``Rule.apply``."""
     if rule == SGD:
         _sgd(theta, g, S, hp, t)
     elif rule == MOMENTUM or rule == NESTEROV:
@@ -356,7 +360,7 @@ def _trajectory(rule, sid, p, x0, y0, hp, noise, path, loss, vel, eff, flags):
             hxx, hxy, hyy = _surf.hess(sid, theta[0], theta[1], p)
             flag = _newton2(theta, g, hxx, hxy, hyy, hp[0], S)
         else:
-            _apply(rule, theta, g, S, hp, t)
+            rule_step(rule, theta, g, S, hp, t)
         f = _surf.value(sid, theta[0], theta[1], p)
         if not (math.isfinite(theta[0]) and math.isfinite(theta[1]) and math.isfinite(f)
                 and abs(theta[0]) <= DIVERGENCE_LIMIT and abs(theta[1]) <= DIVERGENCE_LIMIT):
