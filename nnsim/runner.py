@@ -11,9 +11,9 @@ not acknowledged (``ack()``) the previous one. Intermediate frames are dropped, 
 final state after a step, a reset, a pause or a halt (convergence, divergence) is always delivered.
 
 The panel acknowledges a frame only once the GUI thread is idle again (after drawing and painting),
-and the worker measures that round trip: frames are spaced at least ``1 / GUI_SHARE`` times the
-round trip apart, so drawing never takes more than about half of the GUI thread, however slow a
-frame is to draw. Without that, a frame that takes longer to draw than the frame interval keeps the
+with the time from receiving the frame to that moment: frames are spaced at least ``1 / GUI_SHARE``
+times that cost apart, so drawing never takes more than about half of the GUI thread, however slow
+a frame is to draw. Without that, a frame that takes longer to draw than the frame interval keeps the
 GUI thread busy forever: input stays responsive but Qt timers starve.
 """
 
@@ -179,12 +179,15 @@ class _Worker(QObject):
             return
         self.answered.emit(token, result, "")
 
-    @Slot()
-    def ack(self):
+    @Slot(float)
+    def ack(self, cost: float = -1.0):
+        """The panel has drawn the last frame; ``cost``: the seconds the GUI thread spent on it (from
+        receiving it to being idle again); negative: unknown, the round trip is used instead."""
         if self._acked:
             return
         self._acked = True
-        cost = time.perf_counter() - self._last_emit
+        if cost < 0:
+            cost = time.perf_counter() - self._last_emit
         self._gui_cost = cost if self._gui_cost == 0.0 else 0.5 * (self._gui_cost + cost)
         if self._pending:
             wait = self._frame_interval() - (time.perf_counter() - self._last_emit)
@@ -381,7 +384,7 @@ class Runner(QObject):
     _speed = Signal(float)
     _params = Signal(object)
     _invoke = Signal(str, object)
-    _ack = Signal()
+    _ack = Signal(float)
     _stop_at = Signal(int)
     _target = Signal(object)
     _query = Signal(int, str, object)
@@ -393,6 +396,7 @@ class Runner(QObject):
         self.playing = False
         self.latest = None
         self._ack_queued = False
+        self._received = 0.0
         self._thread = QThread()
         self._thread.setObjectName("nnsim-runner")
         self._worker = _Worker(factory, max_fps)
@@ -477,7 +481,8 @@ class Runner(QObject):
     def _send_ack(self):
         self._ack_queued = False
         if self._thread.isRunning():
-            self._ack.emit()
+            cost = time.perf_counter() - self._received if self._received else -1.0
+            self._ack.emit(cost)
 
     def query(self, method: str, *args, callback: Callable[[Any, str], None]):
         """Call ``sim.<method>(*args)`` in the worker; ``callback(result, error)`` runs in the GUI thread
@@ -513,6 +518,7 @@ class Runner(QObject):
 
     @Slot(object)
     def _on_snapshot(self, snap):
+        self._received = time.perf_counter()
         self.latest = snap
         self.snapshot_ready.emit(snap)
 
