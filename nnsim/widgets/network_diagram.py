@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolTip
 
 from nnsim.widgets.plots import class_color
 
@@ -24,6 +26,7 @@ WIDTHS = (0.7, 1.6, 3.0, 5.0)
 ALPHAS = (70, 130, 190, 240)
 EDGES = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01))
 MANY_EDGES = 1500
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def node_positions(sizes) -> list[np.ndarray]:
@@ -67,13 +70,20 @@ class NetworkDiagram(pg.PlotWidget):
         self._weights = ()
         self._brush_key = None
         self.faint_hidden = False
+        self._biases = ()
+        self._names = ()
         plot.scene().sigMouseClicked.connect(self._on_clicked)
+        plot.scene().sigMouseMoved.connect(self._on_moved)
 
-    def set_network(self, sizes, weights, layer_names, selected=None, dead=None, n_classes=0) -> None:
+    def set_network(self, sizes, weights, layer_names, selected=None, dead=None, n_classes=0,
+                    biases=None) -> None:
         """Draw ``weights`` (list of (n_l, n_{l+1}) arrays) of a network with ``sizes``.
         ``layer_names``: a label per column; ``selected``: (l, i, j) 1-based or None; ``dead``: per
-        hidden layer a bool array (units drawn grey); ``n_classes`` colours the output units."""
+        hidden layer a bool array (units drawn grey); ``n_classes`` colours the output units;
+        ``biases`` (one array per layer after the input) are shown when hovering a unit."""
         sizes = tuple(int(s) for s in sizes)
+        self._biases = tuple(np.asarray(b, dtype=float).ravel() for b in biases) if biases is not None else ()
+        self._names = tuple(str(n) for n in layer_names)
         key = (sizes, tuple(layer_names))
         if key != self._key:
             self._build(sizes, layer_names)
@@ -154,6 +164,74 @@ class NetworkDiagram(pg.PlotWidget):
             self._labels.append(t)
         plot.setRange(xRange=(-0.4, len(sizes) - 0.6), yRange=(-0.8, 0.56), padding=0)
 
+    # ---- hover: the numbers of the unit or weight under the mouse
+    def describe_at(self, x: float, y: float) -> str | None:
+        """Tooltip text for view point (x, y): a unit (its bias) within ~half a node, else the weight
+        whose line passes nearest (as for clicking); None over empty space."""
+        if not self._sizes:
+            return None
+        l = int(round(x))
+        if 0 <= l < len(self._sizes) and abs(x - l) < 0.06:
+            ys = self._ys[l]
+            k = int(np.argmin(np.abs(ys - y)))
+            if abs(ys[k] - y) < max(0.03, 0.45 * self._gap(l)):
+                return self._describe_unit(l, k)
+        edge = self._edge_at(x, y)
+        if edge is None:
+            return None
+        l, i, j = edge
+        w = self._weights[l][i, j]
+        sup = str(l + 1).translate(_SUPERSCRIPTS)
+        return (f"W⁽{sup}⁾[{i + 1}, {j + 1}] = {w:.6g}\nfrom unit {i + 1} of {self._layer(l)} "
+                f"to unit {j + 1} of {self._layer(l + 1)}\n(click to follow it in the chain rule)")
+
+    def _gap(self, l: int) -> float:
+        ys = self._ys[l]
+        return float(np.min(np.abs(np.diff(ys)))) if len(ys) > 1 else 1.0
+
+    def _layer(self, l: int) -> str:
+        name = self._names[l].split("<")[0].strip() if l < len(self._names) else ""
+        if l == 0:
+            return "the input layer"
+        if l == len(self._sizes) - 1:
+            return "the output layer"
+        return f"hidden layer {l}" + (f" ({name})" if name and "hidden" not in name.lower() else "")
+
+    def _describe_unit(self, l: int, k: int) -> str:
+        head = f"unit {k + 1} of {self._layer(l)}"
+        if l == 0:
+            return f"{head}: the input x{k + 1}" if self._sizes[0] <= 9 else head
+        text = head
+        if l - 1 < len(self._biases) and k < len(self._biases[l - 1]):
+            text += f"\nbias b = {self._biases[l - 1][k]:.6g}"
+        if l - 1 < len(self._weights):
+            w_in = self._weights[l - 1][:, k]
+            text += f"\nincoming weights: {len(w_in)}, largest |w| = {np.max(np.abs(w_in)):.4g}"
+        return text
+
+    def _edge_at(self, x: float, y: float):
+        l = int(np.floor(x))
+        if not 0 <= l < len(self._weights) or not 0.04 < x - l < 0.96:
+            return None
+        y0, y1 = self._ys[l], self._ys[l + 1]
+        t = x - l
+        at_x = (1 - t) * y0[:, None] + t * y1[None, :]       # each edge's height at this x
+        slope = (y1[None, :] - y0[:, None])
+        dist = np.abs(at_x - y) / np.sqrt(1.0 + slope ** 2)
+        i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
+        return (l, int(i), int(j)) if dist[i, j] < 0.05 else None
+
+    def _on_moved(self, scene_pos):
+        vb = self.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(scene_pos):
+            return
+        p = vb.mapSceneToView(scene_pos)
+        text = self.describe_at(p.x(), p.y())
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self)
+        else:
+            QToolTip.hideText()
+
     def _on_clicked(self, ev):
         if ev.button() != Qt.MouseButton.LeftButton or not self._weights:
             return
@@ -161,16 +239,8 @@ class NetworkDiagram(pg.PlotWidget):
         if not vb.sceneBoundingRect().contains(ev.scenePos()):
             return
         p = vb.mapSceneToView(ev.scenePos())
-        x, y = p.x(), p.y()
-        l = int(np.floor(x))
-        if not 0 <= l < len(self._weights) or not 0.04 < x - l < 0.96:
-            return
-        y0, y1 = self._ys[l], self._ys[l + 1]
-        t = x - l
-        at_x = (1 - t) * y0[:, None] + t * y1[None, :]       # each edge's height at this x
-        slope = (y1[None, :] - y0[:, None])
-        dist = np.abs(at_x - y) / np.sqrt(1.0 + slope ** 2)
-        i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
-        if dist[i, j] < 0.05:
-            self.edge_clicked.emit(l + 1, int(i) + 1, int(j) + 1)
+        edge = self._edge_at(p.x(), p.y())
+        if edge is not None:
+            l, i, j = edge
+            self.edge_clicked.emit(l + 1, i + 1, j + 1)
             ev.accept()
