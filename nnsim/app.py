@@ -26,7 +26,8 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N steps"), ("R", "reset to the seed"),
              ("Ctrl+O", "open experiment"), ("Ctrl+S", "save experiment"), ("Ctrl+Shift+O", "open data file"),
              ("Ctrl+E", "export lab report"), ("Ctrl+Shift+E", "export one figure"),
-             ("F5", "presentation mode"), ("F11", "full screen"), ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / normal text"),
+             ("F5", "presentation mode (hides the panel list)"), ("Ctrl+1 … Ctrl+6", "go to panel 1 … 6"),
+             ("F11", "full screen"), ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / normal text"),
              ("F1", "what am I looking at?"), ("Ctrl+Q", "quit"))
 
 
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
         self.fullscreen_action.toggled.connect(self._on_fullscreen)
         view_menu.addAction(self.fullscreen_action)
         self.presentation = Presentation(self, view_menu)
+        # Ctrl+1 … Ctrl+6: go to a panel (the panel list is hidden in presentation mode)
+        go_menu = view_menu.addMenu("&Go to panel")
+        for n, (key, title, _target) in enumerate(PANELS, start=1):
+            act = QAction(title, self, shortcut=QKeySequence(f"Ctrl+{n}") if n <= 9 else QKeySequence())
+            act.triggered.connect(lambda _c=False, k=key: self.show_panel(k))
+            go_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         what = QAction("&What am I looking at?", self, shortcut=QKeySequence(Qt.Key.Key_F1))
         what.triggered.connect(self._on_panel_help)

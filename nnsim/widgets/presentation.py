@@ -78,10 +78,14 @@ class Presentation:
             self._saved_scale = self.scale
             self.scale = max(self.scale, PRESENTATION_SCALE)
             self.lines = LINE_FACTOR
+            # the plots get the room (and the window fits a 1280-pixel projector): panels are
+            # reached with Ctrl+1 … Ctrl+6 or View > Go to panel
+            w.panel_list.hide()
             w.showFullScreen()
         else:
             self.scale = getattr(self, "_saved_scale", 1.0)
             self.lines = 1.0
+            w.panel_list.show()
             w.showNormal()
         self.apply()
 

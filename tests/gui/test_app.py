@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction
 
 import nnsim
 from nnsim.app import MainWindow, make_app
@@ -134,5 +135,29 @@ def test_the_window_fits_a_1280_pixel_projector(qtbot, settings):
             qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=30000)
             qtbot.wait(100)
             assert w.minimumSizeHint().width() <= 1280, key
+    finally:
+        w.shutdown()
+
+
+def test_presentation_mode_fits_a_1280_pixel_projector_and_ctrl_digits_switch_panels(qtbot, settings):
+    from PySide6.QtGui import QKeySequence
+
+    make_app()
+    w = MainWindow(settings=settings, warm=False)
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        w.presentation.set_presentation(True)
+        assert not w.panel_list.isVisible()
+        go = {a.shortcut().toString(): a for a in w.findChildren(QAction) if a.shortcut().toString().startswith("Ctrl+")}
+        for n, (key, _, _) in enumerate(PANELS, start=1):
+            go[QKeySequence(f"Ctrl+{n}").toString()].trigger()
+            panel = w.current_panel()
+            assert panel.key == key
+            qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=30000)
+            qtbot.wait(100)
+            assert w.minimumSizeHint().width() <= 1280, key
+        w.presentation.set_presentation(False)
+        assert w.panel_list.isVisible()
     finally:
         w.shutdown()
