@@ -272,7 +272,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         e = snap.explanation
         self.diagram.set_network(snap.sizes, snap.weights, self._layer_names(snap),
                                  selected=(e.layer, e.i, e.j) if e is not None else None, dead=dead,
-                                 n_classes=snap.n_classes)
+                                 n_classes=snap.n_classes, biases=snap.biases)
         faint = ", |w| < ¼ max hidden" if self.diagram.faint_hidden else ""
         self.diagram_box.setTitle(f"Network of run {snap.inspect}: w > 0 blue, < 0 red{faint}")
         self._render_confusion(snap, inspected)

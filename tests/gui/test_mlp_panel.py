@@ -229,3 +229,15 @@ def test_target_loss_pauses_play_where_the_best_run_reaches_it(panel, qtbot):
     assert min(r.train_loss[-1] for r in running) <= 0.3                  # full batch: every step
     assert min(r.train_loss[-2] for r in running) > 0.3                   # not one step before
     assert snap.step_count < snap.max_steps
+
+
+def test_hovering_the_network_diagram_shows_biases_and_weights(panel, qtbot):
+    from nnsim.widgets.network_diagram import node_positions
+
+    snap = panel.snapshot
+    ys = node_positions(snap.sizes)
+    out = len(snap.sizes) - 1
+    text = panel.diagram.describe_at(float(out), float(ys[out][0]))
+    assert "output layer" in text and f"bias b = {snap.biases[-1][0]:.6g}" in text
+    text = panel.diagram.describe_at(0.5, float((ys[0][0] + ys[1][0]) / 2))
+    assert text.startswith(f"W⁽¹⁾[1, 1] = {snap.weights[0][0, 0]:.6g}")
