@@ -63,7 +63,7 @@ class _Worker(QObject):
         self._last_emit = 0.0
         self._acked = True
         self._pending = False  # a frame was dropped and must follow when the panel acks
-        self._gui_cost = 0.0  # smoothed seconds from sending a frame to its acknowledgement
+        self._gui_cost = 0.0  # smoothed GUI-thread seconds per frame (receipt to idle), from the acks
         self._frame_timer: QTimer | None = None
         self._rate = 0.0
         self._rate_t0 = 0.0
@@ -471,8 +471,9 @@ class Runner(QObject):
     def ack(self):
         """The panel has drawn the last snapshot; the next one may come.
 
-        The acknowledgement leaves once the GUI thread's queue is empty (a zero-time timer), so the
-        worker's round-trip measurement includes painting, not only the panel's drawing code.
+        The acknowledgement leaves once the GUI thread's queue is empty (a zero-time timer) and
+        carries the time since the frame arrived, so the frame's cost includes painting, not only
+        the panel's drawing code; the worker spaces frames by it (``GUI_SHARE``).
         """
         if not self._ack_queued:
             self._ack_queued = True

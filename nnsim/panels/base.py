@@ -353,7 +353,7 @@ class Panel(QWidget):
         self.transport.set_playing(playing)
         if playing:
             self._target_note = ""
-        if not playing:
+        else:
             self._rate = 0.0
             if self.snapshot is not None:
                 self.stats_changed.emit(self.snapshot.step_count, 0.0)

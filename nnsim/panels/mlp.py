@@ -213,6 +213,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self._drawn_points = None
         self._drawn_regions: list = []
         self._text_time = 0.0
+        self._act_drawn = None  # (activation, φ, φ′) last drawn in the φ plot
         self._banner_key = None
 
         edit = QGroupBox("Your own points")
@@ -295,7 +296,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         """φ and φ′: redrawn only when they change, but also while the tab is hidden, so that an
         export or the lab report never holds an empty plot."""
         z, phi, dphi = snap.act_curve
-        last = getattr(self, "_act_drawn", None)
+        last = self._act_drawn
         if last is not None and last[0] == snap.hidden and np.array_equal(last[1], phi) and np.array_equal(last[2], dphi):
             return
         self._act_drawn = (snap.hidden, np.array(phi), np.array(dphi))

@@ -148,6 +148,7 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._dist_curves: dict[str, pg.PlotDataItem] = {}
         self._mlp_curves: dict[str, pg.PlotDataItem] = {}
         self._surface_key = None
+        self._few_steps = None  # the loss/distance axes sit at 0…10 while fewer steps are done
 
         scene = self.map_plot.scene()
         scene.sigMouseClicked.connect(self._on_map_clicked)
@@ -228,7 +229,7 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             else:
                 curve.setData(np.arange(len(losses)), np.where(losses > 0, losses, np.nan), connect="finite")
         few = snap.step_count < 10  # a few points: a fixed 0…10 axis, not autorange's ±400 around one point
-        if few or few != getattr(self, "_few_steps", None):
+        if few or few != self._few_steps:
             self._few_steps = few
             for plot in (self.loss_plot, self.dist_plot, self.mlp_plot):
                 plot.setXRange(0, 10, padding=0.02) if few else plot.enableAutoRange(axis="x")

@@ -27,21 +27,17 @@ def nearest_point(plot: pg.PlotItem, x: float, y: float):
     for item in plot.listDataItems() + [i for i in plot.items if isinstance(i, pg.ScatterPlotItem)]:
         if not item.isVisible():
             continue
-        if isinstance(item, pg.PlotDataItem):
-            # every point, not the displayed ones (clipped to the view and downsampled on long
-            # curves), mapped to view coordinates as the axes show them
-            xs, ys = item.getOriginalDataset()
-            if xs is None or ys is None or len(xs) == 0:
-                continue
-            xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        # curves: every point, not the displayed ones (clipped to the view and downsampled when
+        # long), mapped below to view coordinates as the axes show them
+        original = isinstance(item, pg.PlotDataItem)
+        xs, ys = item.getOriginalDataset() if original else item.getData()
+        if xs is None or ys is None or len(xs) == 0:
+            continue
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        if original and (log_x or log_y):
             with np.errstate(divide="ignore", invalid="ignore"):
                 xs = np.log10(xs) if log_x else xs
                 ys = np.log10(ys) if log_y else ys
-        else:
-            xs, ys = item.getData()
-            if xs is None or ys is None or len(xs) == 0:
-                continue
-            xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
         d = np.hypot((xs - x) / pw, (ys - y) / ph)
         d[~np.isfinite(d)] = np.inf
         k = int(np.argmin(d))
