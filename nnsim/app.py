@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(panel)
             if hasattr(self, "presentation"):
                 self.presentation.apply_to(panel)
+                panel.set_form_shown(self.presentation.drawer_action.isChecked())
         self.stack.setCurrentWidget(self.panels[key])
         self.settings.setValue("last_panel", key)
 
@@ -384,6 +385,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("nnsim")
     app.setOrganizationName("nnsim")
     app.setApplicationVersion(nnsim.__version__)
+    # Fusion draws every widget from the palette, so the light, high-contrast and dark themes look
+    # the same on every desktop (native styles ignore parts of the palette)
+    app.setStyle("Fusion")
     icon = RESOURCES / "nnsim.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

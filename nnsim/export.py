@@ -243,7 +243,7 @@ def _series(item):
 
 def _axis_text(plot, name) -> str:
     ax = plot.getAxis(name)
-    text = ax.labelText or ""
+    text = plain(ax.labelText or "")
     return f"{text} [{ax.labelUnits}]" if ax.labelUnits else text
 
 
@@ -251,12 +251,32 @@ def _fmt(v: float) -> str:
     return "nan" if math.isnan(v) else repr(float(v))
 
 
+def plain(text) -> str:
+    """Rich text as plain words: tags dropped, entities decoded, white space folded."""
+    import html
+
+    text = re.sub(r"<br\s*/?>", " ", str(text or ""), flags=re.IGNORECASE)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return re.sub(r"\s+", " ", text.replace("■", "")).strip()
+
+
 def export_csv(target, path) -> int:
-    """Write plotted data as CSV column pairs; return the number of data columns."""
+    """Write plotted data as CSV column pairs; return the number of data columns.
+
+    A figure that knows better what it shows (a heat map's grid, a table) offers
+    ``csv_table() -> (comment lines, header, columns)``; that is written instead.
+    """
     path = _check_dir(path)
+    custom = getattr(target, "csv_table", None)
+    if callable(custom):
+        comments, header, columns = custom()
+        comments = [c if c.startswith("#") else f"# {c}" for c in comments]
+        header = [plain(h) for h in header]
+        columns = [np.asarray(c, float).ravel() for c in columns]
+        return _write_csv(path, comments, header, columns)
     comments, header, columns = [], [], []
     for pi, plot in enumerate(_plot_items(target), start=1):
-        title = (plot.titleLabel.text or "").strip() if plot.titleLabel.isVisible() else ""
+        title = plain(plot.titleLabel.text) if plot.titleLabel.isVisible() else ""
         pname = title or f"plot {pi}"
         comments.append(f"# {pname}: x = {_axis_text(plot, 'bottom')}; "
                         f"y = {_axis_text(plot, 'left')}")
@@ -270,10 +290,14 @@ def export_csv(target, path) -> int:
                 continue
             kind, x, y = s
             counts[kind] = counts.get(kind, 0) + 1
-            iname = item.name() if hasattr(item, "name") else None
+            iname = plain(item.name()) if hasattr(item, "name") and item.name() else None
             label = f"{pname}: {iname or f'{kind} {counts[kind]}'}"
             header += [f"{label} x", f"{label} y"]
             columns += [x, y]
+    return _write_csv(path, comments, header, columns)
+
+
+def _write_csv(path, comments, header, columns) -> int:
     try:
         with open(path, "w", newline="", encoding="utf-8") as fh:
             fh.writelines(c.replace("\n", " ") + "\n" for c in comments)

@@ -16,7 +16,11 @@ import time
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# offscreen, with the screens a lecture meets (1920×1080 primary, 1280×720 and 1280×800 projectors,
+# 2560×1440): the layout tests put the window on each of them
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    _SCREENS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "screens.json")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREENS}"
 
 
 def _pyside6_available() -> bool:

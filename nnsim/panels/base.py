@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+import pyqtgraph as pg
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QMessageBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -29,6 +31,8 @@ _BANNER_STYLES = {
     "warn": "background:#fff4e0; color:#4a3000; border:1px solid #e8b860;",
     "error": "background:#fde8e8; color:#5a0000; border:1px solid #e08a8a;",
 }
+#: a recomputation shorter than this shows no "busy" cover (no flicker on quick resets)
+BUSY_DELAY_MS = 150
 
 
 class Panel(QWidget):
@@ -112,12 +116,37 @@ class Panel(QWidget):
         lay.addWidget(split)
 
         self.build_views(self.area)
+        from nnsim.widgets.plots import fit_plot
+
+        for view in self.area.findChildren(pg.GraphicsView):  # titles wrap, log axes without "x1e+18"
+            for item in view.scene().items():
+                if isinstance(item, pg.PlotItem):
+                    fit_plot(item)
         self._add_export_actions()
+        # "busy" cover over the views while a structural change recomputes (t-SNE's P, a CNN): the
+        # old picture is never shown beside the new form values; shown only if it takes > 150 ms
+        self.busy = False
+        self._awaiting_fresh = False
+        self._busy_text = ""
+        self._busy_cover = QLabel(self.area)
+        self._busy_cover.setObjectName("busyCover")
+        self._busy_cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._busy_cover.setWordWrap(True)
+        self._busy_cover.setAutoFillBackground(True)
+        self._busy_cover.setStyleSheet("QLabel#busyCover { background: palette(window); color: palette(window-text);"
+                                       " font-size: 16pt; padding: 40px; }")
+        self._busy_cover.hide()
+        self.area.installEventFilter(self)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(lambda: self.set_busy(self._busy_text) if self._awaiting_fresh else None)
         # as wide as the form wants (nothing clipped), up to 430 px, when the screen has room; it may be
         # narrowed to 340 px (then it scrolls sideways) so that the window fits a 1280-pixel projector
         want = left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 12
         scroll.setMinimumWidth(min(340, want))
         self._split, self._form_width = split, min(430, want)
+        self._form_scroll = scroll
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         params, seed = self.params, self.transport.seed()
@@ -259,6 +288,7 @@ class Panel(QWidget):
     def apply_preset(self, name: str) -> None:
         """Defaults plus the preset's overrides; the run restarts from the current seed."""
         self.set_params(self.params_class().replace(**self.presets[name]))
+        self.expect_fresh_state(self.busy_text(self.params))
         self.runner.reset(self.transport.seed())
 
     def _on_preset(self, index: int):
@@ -310,6 +340,44 @@ class Panel(QWidget):
             self._split.setSizes([form, max(1, total - form)])
             self._form_width = 0
 
+    # ---- busy state
+    def busy_text(self, params: Params) -> str:
+        """What the cover says while the run is rebuilt after a structural change (panels refine it)."""
+        return "Recomputing for the new parameters…"
+
+    def set_busy(self, text: str | None) -> None:
+        """Cover the views with ``text`` (None: uncover). Panels call it around slow work they start."""
+        self.busy = bool(text)
+        if text:
+            self._busy_cover.setText(text)
+            self._busy_cover.setGeometry(self.area.rect())
+            self._busy_cover.raise_()
+            self._busy_cover.show()
+        else:
+            self._awaiting_fresh = False
+            self._busy_timer.stop()
+            self._busy_cover.hide()
+
+    def expect_fresh_state(self, text: str) -> None:
+        """A reset or structural change was sent: until its first state arrives (step 0), cover the
+        views if that takes longer than BUSY_DELAY_MS."""
+        self._awaiting_fresh = True
+        self._busy_text = text
+        self._busy_timer.start()
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
+        if obj is self.area and event.type() == QEvent.Type.Resize and self._busy_cover.isVisible():
+            self._busy_cover.setGeometry(self.area.rect())
+        return super().eventFilter(obj, event)
+
+    def set_form_shown(self, shown: bool) -> None:
+        """The parameter form is a drawer: folded away in presentation mode (the plots get the room),
+        opened with F4 (View > Show parameters); the transport bar always stays."""
+        self._form_scroll.setVisible(bool(shown))
+
+    def form_shown(self) -> bool:
+        return not self._form_scroll.isHidden()
+
     def closeEvent(self, event):  # noqa: N802 - Qt name
         self.shutdown()
         super().closeEvent(event)
@@ -317,6 +385,8 @@ class Panel(QWidget):
     # ---- slots
     def _on_snapshot(self, snap):
         self.snapshot = snap
+        if self._awaiting_fresh and snap.step_count == 0:
+            self.set_busy(None)
         try:
             self.render_snapshot(snap)
             text, kind = self.status_message(snap)
@@ -365,11 +435,15 @@ class Panel(QWidget):
 
     def _on_reset(self, seed: int):
         self.banner.setProperty("kind", None)
+        self.expect_fresh_state(self.busy_text(self.params))
         self.runner.reset(seed)
 
     def _on_params_edited(self, params: Params):
+        _live, structural = params.live_changes(self.params)
         self.params = params
         self.banner.setProperty("kind", None)
+        if structural:
+            self.expect_fresh_state(self.busy_text(params))
         self.runner.set_params(params)
 
     def _on_params_applied(self, live: bool):

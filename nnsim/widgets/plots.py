@@ -1,9 +1,21 @@
-"""Plot styling shared by every panel: white background, large fonts that read on a projector."""
+"""Plot styling shared by every panel: themes, text that reads on a projector, titles that wrap
+instead of being cut, legends outside the data.
+
+One style state (theme, text scale, line factor) is set by the View menu (:mod:`presentation`);
+everything here reads it, so a title set during a frame already has the theme's colour and the
+scaled size. Panels build plots with :func:`make_plot` (or pass any ``PlotItem`` to :func:`fit_plot`)
+and legends with :func:`add_legend`.
+"""
 
 from __future__ import annotations
 
+import math
+import types
+from dataclasses import dataclass
+
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QSizeF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QTextOption
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
 
@@ -17,42 +29,352 @@ LABEL_PT = 12
 TITLE_PT = 13
 
 
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    bg: str              # plot background
+    fg: str              # text, axes
+    axis_width: float
+    grid_alpha: float
+    legend_bg: str       # legend fill (#rrggbbaa)
+    legend_border: str
+    line_factor: float   # every data line's width × this
+    marker_factor: float
+    window: str          # window background (Qt palette)
+    base: str            # text fields, tables, lists
+    muted: str           # secondary text (≥ 4.5:1 on bg and base)
+
+
+THEMES = {
+    "light": Theme("light", "#ffffff", "#111111", 1.0, 0.15, "#ffffffe6", "#999999", 1.0, 1.0,
+                   "#efefef", "#ffffff", "#555555"),
+    # projectors wash colours out: pure black on pure white, heavy axes and lines, large markers,
+    # a strong grid, and white (not grey) window backgrounds
+    "contrast": Theme("contrast", "#ffffff", "#000000", 2.5, 0.35, "#ffffff", "#000000", 1.8, 1.4,
+                      "#ffffff", "#ffffff", "#000000"),
+    "dark": Theme("dark", "#1b1d22", "#e6e6e6", 1.0, 0.2, "#2a2d33e6", "#8a8f98", 1.0, 1.0,
+                  "#24262b", "#1b1d22", "#b8bcc4"),
+}
+
+_style = {"theme": THEMES["light"], "scale": 1.0, "lines": 1.0}
+
+
+def theme() -> Theme:
+    return _style["theme"]
+
+
+def text_scale() -> float:
+    return _style["scale"]
+
+
+def set_style(theme_name: str | None = None, scale: float | None = None, lines: float | None = None) -> None:
+    """Set the style every plot reads (the View menu calls this, then :func:`restyle_view`)."""
+    if theme_name is not None:
+        _style["theme"] = THEMES.get(theme_name, THEMES["light"])
+        pg.setConfigOptions(background=_style["theme"].bg, foreground=_style["theme"].fg)
+    if scale is not None:
+        _style["scale"] = float(scale)
+    if lines is not None:
+        _style["lines"] = float(lines)
+
+
+def pt(base: float) -> str:
+    """A CSS font size: ``base`` points times the text scale."""
+    return f"{base * _style['scale']:.1f}pt"
+
+
+def line_width(base: float) -> float:
+    """A data line's width in the current mode (presentation, high contrast)."""
+    return base * _style["lines"] * _style["theme"].line_factor
+
+
 def class_color(k: int, alpha: int = 255) -> QColor:
     c = QColor(CLASS_COLORS[k % len(CLASS_COLORS)])
     c.setAlpha(alpha)
     return c
 
 
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two colours (1 … 21)."""
+    def lum(c):
+        c = QColor(c)
+        ch = []
+        for v in (c.redF(), c.greenF(), c.blueF()):
+            ch.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# ---------------------------------------------------------------- titles that wrap
+class FitLabel(pg.LabelItem):
+    """A LabelItem that wraps its text to the width it is given instead of forcing the whole plot
+    wider than its view (pyqtgraph makes a title's full width the plot's minimum width)."""
+
+    MIN_WIDTH = 60
+
+    def __init__(self, *args, on_height=None, **kwargs):
+        self._on_height = on_height
+        super().__init__(*args, **kwargs)
+        opt = QTextOption(Qt.AlignmentFlag.AlignHCenter)
+        opt.setWrapMode(QTextOption.WrapMode.WordWrap)
+        self.item.document().setDefaultTextOption(opt)
+
+    def _natural_width(self) -> float:
+        self.item.setTextWidth(-1)
+        return self.item.boundingRect().width()
+
+    def updateMin(self):  # noqa: N802 - pyqtgraph name
+        natural = self._natural_width()
+        width = self.size().width()
+        if 0 < width < natural:
+            self.item.setTextWidth(max(self.MIN_WIDTH, width))
+        h = self.item.boundingRect().height()
+        self.setMinimumWidth(min(natural, self.MIN_WIDTH))
+        self.setMinimumHeight(h)
+        self._sizeHint = {
+            Qt.SizeHint.MinimumSize: (min(natural, self.MIN_WIDTH), h),
+            Qt.SizeHint.PreferredSize: (natural, h),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        self.updateGeometry()
+        if self._on_height is not None:
+            self._on_height(h)
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt name
+        self.updateMin()
+        self.item.setPos(0, 0)
+        bounds = self.itemRect()
+        rect = self.rect()
+        bounds.moveCenter(rect.center())
+        if self.opts.get("justify") == "left":
+            bounds.moveLeft(rect.left())
+        self.item.setPos(bounds.topLeft() - self.itemRect().topLeft())
+
+
+def _plot_set_title(self, title=None, **args):
+    """PlotItem.setTitle with the theme's colour and the scaled size; text that does not fit wraps.
+    Setting the same title again does nothing (no text layout per frame)."""
+    if title is None:
+        self.titleLabel.setVisible(False)
+        self.layout.setRowFixedHeight(0, 0)
+        self._nnsim_title = None
+        return
+    args.pop("color", None)  # titles are always in the theme's text colour ...
+    args.pop("size", None)  # ... and at the title size times the text scale
+    base = TITLE_PT
+    key = (title, _style["theme"].fg, _style["scale"], tuple(sorted(args.items())))
+    if getattr(self, "_nnsim_title", None) == key and self.titleLabel.isVisible():
+        return
+    self._nnsim_title = key
+    self.titleLabel.setVisible(True)
+    self.titleLabel.setMaximumHeight(10_000)
+    self.titleLabel.setText(title, color=_style["theme"].fg, size=pt(base), **args)
+
+
+def _set_title_height(plot, h: float) -> None:
+    if plot.titleLabel.isVisible():
+        h = math.ceil(h) + 2
+        if getattr(plot, "_nnsim_title_h", None) != h:
+            plot._nnsim_title_h = h
+            plot.layout.setRowFixedHeight(0, h)
+
+
+def _plot_set_label(self, axis: str, text=None, units=None, unitPrefix=None, **args):  # noqa: N803
+    """PlotItem.setLabel in the theme's colour and the scaled label size (unchanged text is not set)."""
+    ax = self.getAxis(axis)
+    key = (text, units, unitPrefix, _style["theme"].fg, _style["scale"])
+    if getattr(ax, "_nnsim_label", None) == key and ax.label.isVisible():
+        return
+    ax._nnsim_label = key
+    style = {"font-size": pt(LABEL_PT), "color": _style["theme"].fg}
+    ax.setLabel(text, units=units, unitPrefix=unitPrefix, **style)
+    self.showAxis(axis)
+
+
+def fit_plot(plot: pg.PlotItem) -> pg.PlotItem:
+    """Give a PlotItem a wrapping title and themed ``setTitle``/``setLabel`` (idempotent)."""
+    if getattr(plot, "_nnsim_fit", False):
+        return plot
+    plot._nnsim_fit = True
+    old = plot.titleLabel
+    text, visible = old.text, old.isVisible()
+    plot.layout.removeItem(old)
+    old.setVisible(False)  # kept (hidden, out of the layout): deleting a live item here crashes Qt
+    plot._nnsim_old_title = old
+    label = FitLabel("", on_height=lambda h, p=plot: _set_title_height(p, h))
+    label.setParentItem(plot)
+    plot.layout.addItem(label, 0, 1)
+    plot.titleLabel = label
+    plot.setTitle = types.MethodType(_plot_set_title, plot)
+    plot.setLabel = types.MethodType(_plot_set_label, plot)
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x1e+18)" on log axes
+    if visible and text:
+        plot.setTitle(text)
+    else:
+        plot.setTitle(None)
+    return plot
+
+
+# ---------------------------------------------------------------- legends outside the data
+class OutsideLegend(pg.LegendItem):
+    """A legend that lives in the plot's layout (below the x axis, or right of the plot), never over
+    the data; below, it wraps its entries into as many columns as the width allows."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("offset", None)
+        super().__init__(**kwargs)
+        self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
+        self._wrap = True
+        self._reflow_queued = False
+
+    def _entry_width(self) -> float:
+        widest = 0.0
+        for sample, label in self.items:
+            widest = max(widest, sample.preferredWidth() + label.preferredWidth()
+                         + self.layout.horizontalSpacing() + 8)
+        return widest
+
+    def updateSize(self):  # noqa: N802 - pyqtgraph name
+        if not self.items:
+            self.setMinimumSize(QSizeF(0, 0))
+            self.setMaximumHeight(0)
+            self.updateGeometry()
+            return
+        rows = math.ceil(len(self.items) / max(1, self.columnCount))
+        row_h = max(max(s.preferredHeight(), lab.preferredHeight()) for s, lab in self.items)
+        h = rows * row_h + 4
+        self.setMaximumHeight(h)
+        self.setMinimumHeight(h)
+        self.setMinimumWidth(min(self._entry_width(), 120))
+        self.setPreferredSize(QSizeF(self._entry_width() * self.columnCount, h))
+        self.updateGeometry()
+
+    def resizeEvent(self, ev):  # noqa: N802 - Qt name
+        # re-flowing the entries changes the layout that is being applied: do it right after
+        if self._wrap and self.items and not self._reflow_queued:
+            self._reflow_queued = True
+            QTimer.singleShot(0, self._reflow)
+
+    def _reflow(self):
+        self._reflow_queued = False
+        try:
+            cols = max(1, min(len(self.items), int(self.geometry().width() // max(1.0, self._entry_width()))))
+        except RuntimeError:  # deleted meanwhile
+            return
+        if cols != self.columnCount:
+            self.setColumnCount(cols)
+
+    def paint(self, p, *args):
+        if self.frame and self.items:
+            p.setPen(self.opts["pen"])
+            p.setBrush(self.opts["brush"])
+            p.drawRect(self.boundingRect())
+
+
+def add_legend(plot: pg.PlotItem, where: str = "below", columns: int | None = None) -> OutsideLegend:
+    """A legend outside the data: ``below`` the x axis (entries wrap into columns) or ``right`` of the
+    plot. Items added to the plot with a ``name`` join it, as with ``addLegend``."""
+    th = theme()
+    legend = OutsideLegend(labelTextSize=pt(TICK_PT), labelTextColor=th.fg, brush=th.legend_bg,
+                           pen=th.legend_border, colCount=columns or 1, verSpacing=-4)
+    legend._wrap = columns is None
+    legend.setParentItem(plot)
+    if where == "right":
+        plot.layout.addItem(legend, 2, 3)
+    else:
+        plot.layout.addItem(legend, 4, 1)
+    plot.legend = legend
+    return legend
+
+
+# ---------------------------------------------------------------- plots
 def style_plot(plot: pg.PlotItem, title: str = "", x: str = "", y: str = "", x_unit: str = "",
                y_unit: str = "") -> pg.PlotItem:
-    """Title, axis labels (with units) and projector-friendly fonts."""
-    tick_font = QFont()
-    tick_font.setPointSize(TICK_PT)
-    for name in ("left", "bottom"):
-        axis = plot.getAxis(name)
-        axis.setTickFont(tick_font)
-        axis.setPen(pg.mkPen("#333"))
-        axis.setTextPen(pg.mkPen("#111"))
-    style = {"font-size": f"{LABEL_PT}pt", "color": "#111"}
+    """Title, axis labels (with units) and projector-friendly fonts in the current theme."""
+    fit_plot(plot)
     if x:
-        plot.setLabel("bottom", x, units=x_unit or None, **style)
+        plot.setLabel("bottom", x, units=x_unit or None)
     if y:
-        plot.setLabel("left", y, units=y_unit or None, **style)
+        plot.setLabel("left", y, units=y_unit or None)
     if title:
-        plot.setTitle(title, size=f"{TITLE_PT}pt", color="#111")
-    plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setTitle(title)
+    restyle_plot(plot)
     return plot
 
 
 def make_plot(title: str = "", x: str = "", y: str = "", x_unit: str = "", y_unit: str = "",
-              legend: bool = False) -> pg.PlotWidget:
-    widget = pg.PlotWidget()
+              legend: bool | str = False) -> pg.PlotWidget:
+    """A themed plot; ``legend`` True (or "below") puts a legend under the x axis, "right" beside it."""
+    widget = pg.PlotWidget(background=theme().bg)
     style_plot(widget.getPlotItem(), title, x, y, x_unit, y_unit)
     if legend:
-        leg = widget.getPlotItem().addLegend(offset=(-10, 10), labelTextSize=f"{TICK_PT}pt")
-        leg.setBrush(pg.mkBrush(255, 255, 255, 220))
-        leg.setPen(pg.mkPen("#999"))
+        add_legend(widget.getPlotItem(), "right" if legend == "right" else "below")
     return widget
+
+
+def restyle_plot(plot: pg.PlotItem) -> None:
+    """Apply the current theme, text scale and line factor to a PlotItem and what it holds."""
+    th = theme()
+    fit_plot(plot)
+    tick = QFont()
+    tick.setPointSizeF(TICK_PT * _style["scale"])
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setTickFont(tick)
+        axis.setPen(pg.mkPen(th.fg, width=th.axis_width))
+        axis.setTextPen(pg.mkPen(th.fg))
+        if axis.labelText:
+            axis._nnsim_label = None
+            plot.setLabel(name, axis.labelText, units=axis.labelUnits or None)
+            if not axis.isVisible():
+                plot.hideAxis(name)
+        if axis.grid is not False:
+            axis.setGrid(int(th.grid_alpha * 255))
+    if plot.titleLabel.text and plot.titleLabel.isVisible():
+        plot._nnsim_title = None
+        plot.setTitle(plot.titleLabel.text)
+    legend = plot.legend
+    if legend is not None:
+        legend.setBrush(th.legend_bg if isinstance(legend, OutsideLegend) else legend.opts["brush"])
+        legend.setPen(th.legend_border)
+        legend.setLabelTextColor(th.fg)
+        for _sample, label in legend.items:
+            label.setText(label.text, size=pt(TICK_PT), color=th.fg)
+        legend.updateSize()
+    for item in plot.listDataItems():
+        if not hasattr(item, "setPen"):
+            continue
+        pen = getattr(item, "opts", {}).get("pen")
+        if pen is None or isinstance(pen, (list, tuple)):
+            continue
+        pen = pg.mkPen(pen)
+        base = getattr(item, "_nnsim_base_width", None)
+        if base is None:
+            base = item._nnsim_base_width = pen.widthF()
+        pen.setWidthF(line_width(base))
+        item.setPen(pen)
+
+
+def restyle_view(view: pg.GraphicsView) -> None:
+    """Background, every PlotItem and every stray label (image captions) of a pyqtgraph view."""
+    th = theme()
+    view.setBackground(th.bg)
+    for item in view.scene().items():
+        if isinstance(item, pg.PlotItem):
+            restyle_plot(item)
+    titles = {id(i.titleLabel) for i in view.scene().items() if isinstance(i, pg.PlotItem)}
+    for item in view.scene().items():
+        if isinstance(item, pg.LabelItem) and id(item) not in titles and not isinstance(
+                item.parentItem(), pg.LegendItem):
+            base = getattr(item, "_nnsim_base_pt", None)
+            if base is None:
+                size = item.opts.get("size")
+                base = float(size[:-2]) if isinstance(size, str) and size.endswith("pt") else float(TICK_PT)
+                item._nnsim_base_pt = base = max(base, TICK_PT)
+            item.setText(item.text, size=pt(base), color=th.fg)
 
 
 def long_series(item: pg.PlotDataItem) -> pg.PlotDataItem:

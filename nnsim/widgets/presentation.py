@@ -8,30 +8,40 @@ high contrast (black on white, heavier axes) and dark. Theme and scale are kept 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QAction, QActionGroup, QColor, QFont, QKeySequence, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from nnsim.widgets import plots
 
-THEMES = {
-    # name: (plot background, axis/text colour, axis width, Qt palette or None)
-    "light": ("w", "#111111", 1, None),
-    "contrast": ("w", "#000000", 2, None),
-    "dark": ("#1b1d22", "#e6e6e6", 1, "dark"),
-}
+THEMES = plots.THEMES
 PRESENTATION_SCALE = 1.4
 LINE_FACTOR = 1.6
 
 
-def _dark_palette() -> QPalette:
-    pal = QPalette()
-    for role, color in ((QPalette.ColorRole.Window, "#24262b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
-                        (QPalette.ColorRole.Base, "#1b1d22"), (QPalette.ColorRole.AlternateBase, "#2b2e34"),
-                        (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#2f3238"),
-                        (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#3d7bd9"),
-                        (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#2f3238"),
-                        (QPalette.ColorRole.ToolTipText, "#e6e6e6")):
-        pal.setColor(role, QColor(color))
+def theme_palette(name: str, default: QPalette) -> QPalette:
+    """The Qt palette of a theme: every widget (forms, tables, the panel list, help) follows it."""
+    th = plots.THEMES[name]
+    if name == "light":
+        return QPalette(default)
+    pal = QPalette(default)
+    dark = name == "dark"
+    roles = {
+        QPalette.ColorRole.Window: th.window, QPalette.ColorRole.WindowText: th.fg,
+        QPalette.ColorRole.Base: th.base, QPalette.ColorRole.AlternateBase: "#2b2e34" if dark else "#f0f0f0",
+        QPalette.ColorRole.Text: th.fg, QPalette.ColorRole.Button: "#2f3238" if dark else "#ffffff",
+        QPalette.ColorRole.ButtonText: th.fg, QPalette.ColorRole.BrightText: "#ffffff" if dark else "#000000",
+        QPalette.ColorRole.Highlight: "#3d7bd9" if dark else "#00007a",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: th.base,
+        QPalette.ColorRole.ToolTipText: th.fg, QPalette.ColorRole.PlaceholderText: th.muted,
+        QPalette.ColorRole.Link: "#8ab4ff" if dark else "#0000c0", QPalette.ColorRole.Mid: th.muted,
+        QPalette.ColorRole.Dark: "#111111" if dark else "#000000",
+        QPalette.ColorRole.Light: "#3a3d44" if dark else "#ffffff",
+    }
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        for role, color in roles.items():
+            pal.setColor(group, role, QColor(color))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(th.muted))
     return pal
 
 
@@ -49,10 +59,17 @@ class Presentation:
         if self.theme not in THEMES:
             self.theme = "light"
         self.lines = 1.0
+        self.presenting = False
+        self._saved_scale = self.scale
 
         self.mode_action = QAction("&Presentation mode", window, shortcut=QKeySequence("F5"), checkable=True)
         self.mode_action.toggled.connect(self.set_presentation)
         menu.addAction(self.mode_action)
+        # the parameter form as a drawer: shown in normal mode, folded away in presentation mode
+        self.drawer_action = QAction("Show &parameters", window, shortcut=QKeySequence("F4"), checkable=True)
+        self.drawer_action.setChecked(True)
+        self.drawer_action.toggled.connect(self._on_drawer)
+        menu.addAction(self.drawer_action)
         for text, keys, step in (("&Larger text", ("Ctrl+=", "Ctrl++"), 1.15), ("&Smaller text", ("Ctrl+-",), 1 / 1.15),
                                  ("&Normal text size", ("Ctrl+0",), None)):
             act = QAction(text, window)
@@ -72,22 +89,41 @@ class Presentation:
         self.apply()
 
     # ---- public
-    def set_presentation(self, on: bool):
+    def set_presentation(self, on: bool, full_screen: bool = True):
         w = self.window
+        if on == self.presenting:
+            return
+        self.presenting = on
+        if self.mode_action.isChecked() != on:
+            self.mode_action.blockSignals(True)
+            self.mode_action.setChecked(on)
+            self.mode_action.blockSignals(False)
         if on:
             self._saved_scale = self.scale
             self.scale = max(self.scale, PRESENTATION_SCALE)
             self.lines = LINE_FACTOR
             # the plots get the room (and the window fits a 1280-pixel projector): panels are
-            # reached with Ctrl+1 … Ctrl+6 or View > Go to panel
+            # reached with Ctrl+1 … Ctrl+6 or View > Go to panel, the parameters with F4 (a drawer)
             w.panel_list.hide()
-            w.showFullScreen()
+            if full_screen:
+                w.showFullScreen()
         else:
-            self.scale = getattr(self, "_saved_scale", 1.0)
+            self.scale = self._saved_scale
             self.lines = 1.0
             w.panel_list.show()
-            w.showNormal()
+            if full_screen and w.isFullScreen():
+                w.showNormal()
         self.apply()
+        self.drawer_action.setChecked(not on)
+        for panel in getattr(w, "panels", {}).values():
+            panel.set_form_shown(not on)
+
+    def _on_drawer(self, shown: bool):
+        panel = self.window.current_panel() if hasattr(self.window, "current_panel") else None
+        for p in getattr(self.window, "panels", {}).values():
+            p.set_form_shown(shown)
+        if panel is not None and shown:
+            panel.form.setFocus()
 
     def set_scale(self, scale: float):
         self.scale = min(3.0, max(0.6, float(scale)))
@@ -105,46 +141,15 @@ class Presentation:
         font = app.font()
         font.setPointSizeF(self._base_pt * self.scale)
         app.setFont(font)
-        palette = THEMES[self.theme][3]
-        app.setPalette(_dark_palette() if palette == "dark" else self._default_palette)
+        app.setPalette(theme_palette(self.theme, self._default_palette))
+        plots.set_style(self.theme, self.scale, self.lines)
         self.apply_to(self.window)
 
     def apply_to(self, root: QWidget):
-        """Restyle every pyqtgraph plot under ``root`` (a panel created later calls this too)."""
-        bg, fg, axis_w, _ = THEMES[self.theme]
+        """Restyle every pyqtgraph view under ``root`` (a panel created later calls this too)."""
         for view in root.findChildren(pg.GraphicsView):
-            view.setBackground(bg)
-            for item in view.scene().items():
-                if isinstance(item, pg.PlotItem):
-                    self._style_plot(item, fg, axis_w)
-
-    # ---- internals
-    def _style_plot(self, plot: pg.PlotItem, fg: str, axis_w: int):
-        s = self.scale
-        tick = QFont()
-        tick.setPointSizeF(plots.TICK_PT * s)
-        for name in ("left", "bottom", "right", "top"):
-            axis = plot.getAxis(name)
-            axis.setTickFont(tick)
-            axis.setPen(pg.mkPen(fg, width=axis_w))
-            axis.setTextPen(pg.mkPen(fg))
-            if axis.labelText:
-                axis.setLabel(axis.labelText, units=axis.labelUnits or None,
-                              **{"font-size": f"{plots.LABEL_PT * s:.0f}pt", "color": fg})
-        if plot.titleLabel.text:
-            plot.titleLabel.setText(plot.titleLabel.text, size=f"{plots.TITLE_PT * s:.0f}pt", color=fg)
-        if plot.legend is not None:
-            for _sample, label in plot.legend.items:
-                label.setText(label.text, size=f"{plots.TICK_PT * s:.0f}pt", color=fg)
-        for item in plot.listDataItems():
-            if not hasattr(item, "setPen"):
-                continue
-            pen = getattr(item, "opts", {}).get("pen")
-            if pen is None or isinstance(pen, (list, tuple)):
-                continue
-            pen = pg.mkPen(pen)
-            base = getattr(item, "_nnsim_base_width", None)
-            if base is None:
-                base = item._nnsim_base_width = pen.widthF()
-            pen.setWidthF(base * self.lines)
-            item.setPen(pen)
+            plots.restyle_view(view)
+        for widget in [root] + root.findChildren(QWidget):
+            restyle = getattr(widget, "restyle", None)
+            if callable(restyle) and getattr(widget, "nnsim_themed", False):
+                restyle()

@@ -173,7 +173,8 @@ def test_a_panel_slow_to_draw_leaves_the_gui_thread_free(qtbot):
         runner.play()
         timer.start(10)
         t0 = time.perf_counter()
-        qtbot.wait(2000)
+        # counted, not timed: wait for frames however loaded the machine is (CI compiles kernels)
+        qtbot.waitUntil(lambda: len(drawing) >= 8, timeout=30000)
         elapsed = time.perf_counter() - t0
         timer.stop()
         runner.pause()
@@ -181,7 +182,7 @@ def test_a_panel_slow_to_draw_leaves_the_gui_thread_free(qtbot):
     finally:
         assert runner.shutdown()
     busy = sum(drawing[1:])
-    assert len(drawing) >= 5  # it still animates
+    assert len(drawing) >= 8  # it still animates
     assert busy / elapsed <= GUI_SHARE + 0.25  # (without pacing: about 1)
     # between two frames the event loop is idle long enough for the 10 ms timer to fire (without
     # pacing it never fired while frames kept coming); counted, not timed, so load cannot break it
