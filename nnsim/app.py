@@ -360,15 +360,50 @@ class MainWindow(QMainWindow):
     # ---- settings and shutdown
     def _restore_settings(self):
         geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1500, 900)
+        if geometry is None or not self.restoreGeometry(geometry):
+            # first launch: most of the screen the window opens on (a projector's 1280×720 included)
+            avail = self._available()
+            if avail is not None:
+                w, h = int(avail.width() * 0.94), int(avail.height() * 0.94)
+                self.setGeometry(avail.x() + (avail.width() - w) // 2, avail.y() + (avail.height() - h) // 2, w, h)
+            else:
+                self.resize(1280, 760)
+        self.fit_to_screen()
         last = self.settings.value("last_panel", PANELS[0][0])
         try:
             self.show_panel(str(last))
         except KeyError:
             self.show_panel(PANELS[0][0])
+
+    def _available(self):
+        """The available geometry of the screen the window is on (or the primary screen)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return None
+        # a geometry remembered on another monitor: take the screen under its centre, if any
+        at = QApplication.screenAt(self.geometry().center())
+        return (at or screen).availableGeometry()
+
+    def fit_to_screen(self):
+        """Clamp the window into its screen's available area: a geometry remembered on a large monitor
+        must not open wider or taller than the projector, nor off its edge."""
+        avail = self._available()
+        if avail is None or self.isFullScreen() or self.isMaximized():
+            return
+        geo, frame = self.geometry(), self.frameGeometry()
+        # the window manager's frame (title bar, borders) must fit too
+        left, top = geo.x() - frame.x(), geo.y() - frame.y()
+        extra_w, extra_h = frame.width() - geo.width(), frame.height() - geo.height()
+        w = min(geo.width(), avail.width() - extra_w)
+        h = min(geo.height(), avail.height() - extra_h)
+        fx = min(max(frame.x(), avail.x()), avail.x() + avail.width() - (w + extra_w))
+        fy = min(max(frame.y(), avail.y()), avail.y() + avail.height() - (h + extra_h))
+        if (fx + left, fy + top, w, h) != (geo.x(), geo.y(), geo.width(), geo.height()):
+            self.setGeometry(fx + left, fy + top, w, h)
+
+    def showEvent(self, event):  # noqa: N802 - Qt name
+        super().showEvent(event)
+        self.fit_to_screen()
 
     def shutdown(self):
         for panel in self.panels.values():

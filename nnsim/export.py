@@ -160,23 +160,112 @@ def formats_for(target) -> dict:
 
 
 # --------------------------------------------------------------------- images
-def export_png(target, path, scale: int = 1) -> tuple[int, int]:
-    """Write *target* as PNG at ``scale`` x its on-screen size; return (w, h)."""
-    scale = int(scale)
-    if scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale}")
+#: the size a figure is rendered at when none is chosen (logical pixels: at scale 2 a PNG is
+#: 1600 × 1000 px with text as large, relative to the plot, as on a 800-pixel-wide screen plot)
+DEFAULT_SIZE = (800, 500)
+
+
+def _central(target):
+    """The QGraphicsWidget that fills a pyqtgraph view (re-laid out at the export size), or None."""
+    if isinstance(target, pg.GraphicsView):
+        return getattr(target, "centralWidget", None)
+    if isinstance(target, pg.PlotItem):
+        view = target.getViewWidget()
+        if view is not None and getattr(view, "centralWidget", None) is target:
+            return target
+    return None
+
+
+def _settle(item) -> None:
+    """Apply pending layouts of ``item`` and everything inside it now (they are normally deferred)."""
+    for _ in range(3):
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        stack = [item]
+        while stack:
+            it = stack.pop()
+            lay = QtWidgets.QGraphicsWidget.layout(it) if isinstance(it, QtWidgets.QGraphicsWidget) else None
+            if lay is not None:
+                lay.activate()
+            reflow = getattr(it, "reflow", None)  # legends that wrap their entries to the width
+            if callable(reflow):
+                reflow()
+            stack.extend(it.childItems())
+
+
+class laid_out:
+    """Context manager: the figure's scene laid out at ``size`` (logical px) for rendering, the
+    on-screen layout restored afterwards (no event loop runs in between, nothing flickers).
+    ``rect`` is the scene rectangle to render."""
+
+    def __init__(self, target, size):
+        self.target, self.size = target, size
+        self.central = _central(target) if size is not None else None
+
+    def __enter__(self):
+        if self.central is None:
+            source = _graphics_source(self.target)
+            if isinstance(source, QtWidgets.QGraphicsItem):
+                self.rect = source.sceneBoundingRect()
+            elif source is not None:
+                self.rect = QtCore.QRectF(self.target.viewport().rect())
+            else:
+                self.rect = None
+            return self
+        w, h = (max(50.0, float(v)) for v in self.size)
+        self.old = self.central.geometry()
+        self.central.setGeometry(QtCore.QRectF(0, 0, w, h))
+        _settle(self.central)
+        self.rect = self.central.sceneBoundingRect()
+        return self
+
+    def __exit__(self, *exc):
+        if self.central is not None:
+            self.central.setGeometry(self.old)
+            _settle(self.central)
+        return False
+
+
+def _background(target) -> QtGui.QColor:
+    view = target if isinstance(target, pg.GraphicsView) else (
+        target.getViewWidget() if isinstance(target, QtWidgets.QGraphicsItem) else None)
+    if view is not None:
+        return view.backgroundBrush().color()
+    return QtGui.QColor("white")
+
+
+def export_png(target, path, scale: float = 1, size: tuple[float, float] | None = None) -> tuple[int, int]:
+    """Write *target* as PNG; return (w, h) in pixels.
+
+    ``size`` (logical pixels) re-lays the figure out at that size before rendering it, whatever its
+    size on screen (a hidden tab, a narrow window): nothing is cut and legends and axis labels are
+    inside the image. ``scale`` multiplies the resolution: the PNG is ``size × scale`` pixels, drawn
+    at that resolution (not upscaled). Without ``size``, the on-screen size is used. Plain widgets
+    (a whole panel) are always drawn at their on-screen size × ``scale``.
+    """
+    scale = float(scale)
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale}")
     path = _check_dir(path)
     source = _graphics_source(target)
     if source is not None:
-        exp = pg.exporters.ImageExporter(source)
-        rect = exp.getTargetRect()
-        w, h = max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale))
-        exp.params.param("width").setValue(w, blockSignal=exp.widthChanged)
-        exp.params.param("height").setValue(h, blockSignal=exp.heightChanged)
-        image = exp.export(toBytes=True)
+        with laid_out(target, size) as lay:
+            rect = lay.rect
+            if rect is None or rect.width() < 1 or rect.height() < 1:
+                raise ExportError(f"cannot write {path}: the figure has no area")
+            w, h = max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale))
+            image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_ARGB32)
+            image.fill(_background(target))
+            painter = QtGui.QPainter(image)
+            try:
+                painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+                painter.setRenderHint(QtGui.QPainter.RenderHint.TextAntialiasing)
+                scene = target.scene() if isinstance(target, (pg.GraphicsView, QtWidgets.QGraphicsItem)) else source
+                scene.render(painter, QtCore.QRectF(0, 0, w, h), rect)
+            finally:
+                painter.end()
     elif isinstance(target, QtWidgets.QWidget):
-        size = target.size()
-        image = QtGui.QImage(size.width() * scale, size.height() * scale,
+        size_ = target.size()
+        image = QtGui.QImage(round(size_.width() * scale), round(size_.height() * scale),
                              QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(scale)
         image.fill(QtCore.Qt.GlobalColor.transparent)
@@ -193,15 +282,18 @@ def export_png(target, path, scale: int = 1) -> tuple[int, int]:
     return image.width(), image.height()
 
 
-def export_svg(target, path) -> None:
-    """Write a PlotItem or a pyqtgraph view's whole scene as SVG."""
+def export_svg(target, path, size: tuple[float, float] | None = None) -> None:
+    """Write a PlotItem or a pyqtgraph view's whole scene as SVG (laid out at ``size`` if given)."""
     path = _check_dir(path)
     source = _graphics_source(target)
     if source is None:
         raise TypeError(f"cannot export {type(target).__name__} as SVG "
                         "(only pyqtgraph plots and views; use PNG)")
     install_svg_fix()
-    text = pg.exporters.SVGExporter(source).export(toBytes=True).decode("utf-8")
+    with laid_out(target, size) as lay:
+        if lay.central is not None:
+            source = lay.central
+        text = pg.exporters.SVGExporter(source).export(toBytes=True).decode("utf-8")
     # pyqtgraph's background is <rect width="100%" height="100%">; QtSvg reads the
     # percentages as 100 px, so give it the viewBox size instead.
     box = re.search(r'viewBox\s*=\s*"0 0 (\d+) (\d+)"', text)
@@ -339,13 +431,13 @@ def export_params(path, *, panel: str, params: dict, seed: int, step_count: int,
     _write_bytes(path, text.encode("utf-8"))
 
 
-def export_any(target, path, scale: int = 1):
+def export_any(target, path, scale: float = 1, size: tuple[float, float] | None = None):
     """Dispatch on the suffix of *path* (see :data:`FORMATS`)."""
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix == "png":
-        return export_png(target, path, scale)
+        return export_png(target, path, scale, size)
     if suffix == "svg":
-        return export_svg(target, path)
+        return export_svg(target, path, size)
     if suffix == "csv":
         return export_csv(target, path)
     raise ExportError(f"cannot write {path}: unsupported format "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nnsim
 from nnsim.experiment import Experiment, save
-from nnsim.export import export_csv, export_params, export_png, export_svg
+from nnsim.export import DEFAULT_SIZE, export_csv, export_params, export_png, export_svg
 
 
 def _ascii(ch: str) -> str:
@@ -60,10 +60,12 @@ def write_report(panel, folder: str | Path, exp: Experiment, scale: int = 2) -> 
              f"`nnsim run experiment.nnsim --steps 0 --export DIR`", "", "## Figures", ""]
     for name, target in panel.figures().items():
         base = slug(name)
-        export_png(target, folder / f"{base}.png", scale=scale)
+        # laid out at its own size (never the window's: a narrow window or a hidden tab cuts nothing)
+        size = getattr(target, "export_size", DEFAULT_SIZE)
+        export_png(target, folder / f"{base}.png", scale=scale, size=size)
         links = [f"[PNG]({base}.png)"]
         try:
-            export_svg(target, folder / f"{base}.svg")
+            export_svg(target, folder / f"{base}.svg", size=size)
             links.append(f"[SVG]({base}.svg)")
         except TypeError:
             pass

@@ -87,6 +87,10 @@ class Panel(QWidget):
             for name in self.presets:
                 self.preset_box.addItem(name, name)
             self.preset_box.setToolTip("Parameter sets that reproduce the lecture's examples")
+            # long preset names must not widen the form: the box shrinks, its list shows them whole
+            self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.preset_box.setMinimumContentsLength(16)
+            self.preset_box.view().setMinimumWidth(self.preset_box.view().sizeHintForColumn(0) + 24)
             self.preset_box.activated.connect(self._on_preset)
             left_lay.addWidget(self.preset_box)
         box = QGroupBox("Parameters")
@@ -339,6 +343,24 @@ class Panel(QWidget):
             form = min(self._form_width, max(340, total - 700))
             self._split.setSizes([form, max(1, total - form)])
             self._form_width = 0
+
+    # ---- themes
+    #: the View menu calls restyle() on every widget that says so
+    nnsim_themed = True
+
+    def restyle(self) -> None:
+        """The theme or the text scale changed: recolour what the panel drew in theme colours and
+        draw the last state again (its rich text carries the theme's colours)."""
+        self.restyle_views()
+        if self.snapshot is not None:
+            try:
+                self.render_snapshot(self.snapshot)
+            except Exception:  # noqa: BLE001 - the next frame draws it again
+                pass
+
+    def restyle_views(self) -> None:
+        """Hook: recolour items drawn in theme colours (plots.restyle_view already did axes, titles,
+        labels and legends)."""
 
     # ---- busy state
     def busy_text(self, params: Params) -> str:

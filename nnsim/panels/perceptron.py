@@ -18,7 +18,7 @@ from nnsim.engine.datasets import DataFileError, load_xy_csv
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
 from nnsim.widgets.equation import confusion_html, perceptron_update_html
-from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, long_series, make_plot
+from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, long_series, make_plot, theme
 
 MAX_HISTORY = 50
 
@@ -91,12 +91,14 @@ learns its class against all the others. Click to add your own points (left) or 
 
     # ---- views
     def build_views(self, area: QWidget) -> None:
-        self.data_widget = make_plot("Data and decision boundary", "x₁", "x₂", legend=True)
+        # the plane is square (aspect locked): the legend goes where the room is (right of a wide
+        # view, below a tall one)
+        self.data_widget = make_plot("Data and decision boundary", "x₁", "x₂", legend="auto")
         self.data_plot = self.data_widget.getPlotItem()
         self.data_plot.setAspectLocked(True)
         self.data_plot.setMenuEnabled(False)  # right click removes a point here
         self.data_plot.disableAutoRange()
-        self.errors_widget = make_plot("Errors per epoch", "epoch", "misclassified samples")
+        self.errors_widget = make_plot("Misclassified samples per epoch", "epoch", "errors")
         self.errors_plot = self.errors_widget.getPlotItem()
         self.errors_curve = self.errors_plot.plot([], [], pen=pg.mkPen("#444", width=2), symbol="o",
                                                   symbolBrush="#CC3311", symbolSize=8, name="errors")
@@ -108,7 +110,7 @@ learns its class against all the others. Click to add your own points (left) or 
         self.equation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.equation.setWordWrap(True)
         self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.equation.setStyleSheet("QLabel { background: white; padding: 6px; font-size: 11pt; }")
+        self.equation.setStyleSheet("QLabel { background: palette(base); color: palette(text); padding: 6px; }")
         eq_scroll = QScrollArea()
         eq_scroll.setWidget(self.equation)
         eq_scroll.setWidgetResizable(True)
@@ -200,7 +202,14 @@ learns its class against all the others. Click to add your own points (left) or 
             self.errors_curve.setData([], [])
             self.errors_plot.setXRange(0.5, 5.5, padding=0)
         matrix, cols = confusion_matrix(snap.labels, snap.outputs, snap.n_classes)
-        self.equation.setText(perceptron_update_html(snap) + confusion_html(matrix, cols))
+        text = perceptron_update_html(snap) + confusion_html(matrix, cols)
+        if text != self.equation.text():  # rich text is laid out again on every set: only on change
+            self.equation.setText(text)
+
+    def restyle_views(self) -> None:
+        fg = theme().fg
+        self.current_item.setPen(pg.mkPen(fg, width=2, style=Qt.PenStyle.DashLine))
+        self.errors_curve.setPen(pg.mkPen(theme().muted, width=2))
 
     def _ensure_class_items(self, n: int):
         while len(self._class_items) < n:

@@ -183,6 +183,10 @@ def place(window, mode: str) -> bool:
     if handle is not None:
         handle.setScreen(screen)
     window.setGeometry(screen.availableGeometry())
+    fit = getattr(window, "fit_to_screen", None)
+    if callable(fit):  # the frame (title bar, borders) must fit on the screen too
+        settle()
+        fit()
     if presentation:
         window.presentation.mode_action.setChecked(True)
     return True

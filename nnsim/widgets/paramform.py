@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel,
                                QSpinBox, QVBoxLayout, QWidget)
 
@@ -69,6 +69,12 @@ class ParamForm(QWidget):
             box = QComboBox()
             for value, text in fi.choices:
                 box.addItem(text, value)
+                box.setItemData(box.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
+            # a long choice must not make the form wider than a projector allows: the box may shrink
+            # (the open list still shows every text whole)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
+            box.view().setTextElideMode(Qt.TextElideMode.ElideNone)
             box.currentIndexChanged.connect(lambda _i, n=fi.name: self._on_edited(n))
             return box
         if fi.type is bool:

@@ -43,17 +43,26 @@ class Theme:
     window: str          # window background (Qt palette)
     base: str            # text fields, tables, lists
     muted: str           # secondary text (≥ 4.5:1 on bg and base)
+    good: str            # text meaning "right / added" (≥ 4.5:1 on base and on good_bg)
+    bad: str             # text meaning "wrong / removed"
+    good_bg: str         # table cell backgrounds (the text on them stays ``fg``)
+    bad_bg: str
+    head_bg: str         # table header rows
+    border: str
 
 
 THEMES = {
     "light": Theme("light", "#ffffff", "#111111", 1.0, 0.15, "#ffffffe6", "#999999", 1.0, 1.0,
-                   "#efefef", "#ffffff", "#555555"),
+                   "#efefef", "#ffffff", "#555555", "#006b2e", "#b00020", "#dff3e3", "#fbe0e0", "#eeeeee",
+                   "#bbbbbb"),
     # projectors wash colours out: pure black on pure white, heavy axes and lines, large markers,
     # a strong grid, and white (not grey) window backgrounds
     "contrast": Theme("contrast", "#ffffff", "#000000", 2.5, 0.35, "#ffffff", "#000000", 1.8, 1.4,
-                      "#ffffff", "#ffffff", "#000000"),
+                      "#ffffff", "#ffffff", "#000000", "#00501f", "#8c0000", "#d6f0dc", "#f8d4d4", "#dddddd",
+                      "#000000"),
     "dark": Theme("dark", "#1b1d22", "#e6e6e6", 1.0, 0.2, "#2a2d33e6", "#8a8f98", 1.0, 1.0,
-                  "#24262b", "#1b1d22", "#b8bcc4"),
+                  "#24262b", "#1b1d22", "#b8bcc4", "#7ee2a0", "#ff9b9b", "#1f3d2a", "#4a2323", "#2f3238",
+                  "#5a5f68"),
 }
 
 _style = {"theme": THEMES["light"], "scale": 1.0, "lines": 1.0}
@@ -221,7 +230,8 @@ def fit_plot(plot: pg.PlotItem) -> pg.PlotItem:
 # ---------------------------------------------------------------- legends outside the data
 class OutsideLegend(pg.LegendItem):
     """A legend that lives in the plot's layout (below the x axis, or right of the plot), never over
-    the data; below, it wraps its entries into as many columns as the width allows."""
+    the data; below, it wraps its entries into as many columns as the width allows. ``auto`` puts it
+    right of a wide plot and below a tall one (decided again whenever the plot is resized)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("offset", None)
@@ -229,6 +239,31 @@ class OutsideLegend(pg.LegendItem):
         self.setFlag(self.GraphicsItemFlag.ItemIgnoresTransformations, False)
         self._wrap = True
         self._reflow_queued = False
+        self._auto = False
+        self._side = None
+
+    def place(self, side: str) -> None:
+        """Move the legend into the plot's layout: "below" the x axis or "right" of the plot."""
+        plot = self.parentItem()
+        if side == self._side or plot is None:
+            return
+        if self._side is not None:
+            plot.layout.removeItem(self)
+        self._side = side
+        if side == "right":
+            plot.layout.addItem(self, 2, 3)
+        else:
+            plot.layout.addItem(self, 4, 1)
+
+    def addItem(self, item, name):  # noqa: N802 - pyqtgraph name
+        self.opts["labelTextSize"] = pt(TICK_PT)  # entries added later read at the current text scale
+        self.opts["labelTextColor"] = theme().fg
+        super().addItem(item, name)
+
+    def queue_reflow(self, *_args) -> None:
+        if not self._reflow_queued:
+            self._reflow_queued = True
+            QTimer.singleShot(0, self.reflow)
 
     def _entry_width(self) -> float:
         widest = 0.0
@@ -245,7 +280,8 @@ class OutsideLegend(pg.LegendItem):
             return
         rows = math.ceil(len(self.items) / max(1, self.columnCount))
         row_h = max(max(s.preferredHeight(), lab.preferredHeight()) for s, lab in self.items)
-        h = rows * row_h + 4
+        self.layout.invalidate()
+        h = max(rows * row_h + 4, self.layout.preferredSize().height() + 2)
         self.setMaximumHeight(h)
         self.setMinimumHeight(h)
         self.setMinimumWidth(min(self._entry_width(), 120))
@@ -254,14 +290,25 @@ class OutsideLegend(pg.LegendItem):
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt name
         # re-flowing the entries changes the layout that is being applied: do it right after
-        if self._wrap and self.items and not self._reflow_queued:
-            self._reflow_queued = True
-            QTimer.singleShot(0, self._reflow)
+        if self._wrap and self.items:
+            self.queue_reflow()
 
-    def _reflow(self):
+    def reflow(self):
+        """Side (auto) and as many columns as the width takes (exports call it directly: no event
+        loop runs there)."""
         self._reflow_queued = False
         try:
-            cols = max(1, min(len(self.items), int(self.geometry().width() // max(1.0, self._entry_width()))))
+            plot = self.parentItem()
+            if self._auto and plot is not None and self.items:
+                pw, ph = plot.geometry().width(), plot.geometry().height()
+                wide = pw > 1.25 * ph and pw - self._entry_width() > 320
+                self.place("right" if wide else "below")
+            if not self._wrap or not self.items:
+                return
+            if self._side == "right":
+                cols = 1
+            else:
+                cols = max(1, min(len(self.items), int(self.geometry().width() // max(1.0, self._entry_width()))))
         except RuntimeError:  # deleted meanwhile
             return
         if cols != self.columnCount:
@@ -275,17 +322,17 @@ class OutsideLegend(pg.LegendItem):
 
 
 def add_legend(plot: pg.PlotItem, where: str = "below", columns: int | None = None) -> OutsideLegend:
-    """A legend outside the data: ``below`` the x axis (entries wrap into columns) or ``right`` of the
-    plot. Items added to the plot with a ``name`` join it, as with ``addLegend``."""
+    """A legend outside the data: ``below`` the x axis (entries wrap into columns), ``right`` of the
+    plot, or ``auto`` (right of a wide plot, below a tall one). Items added to the plot with a
+    ``name`` join it, as with ``addLegend``."""
     th = theme()
     legend = OutsideLegend(labelTextSize=pt(TICK_PT), labelTextColor=th.fg, brush=th.legend_bg,
                            pen=th.legend_border, colCount=columns or 1, verSpacing=-4)
     legend._wrap = columns is None
+    legend._auto = where == "auto"
     legend.setParentItem(plot)
-    if where == "right":
-        plot.layout.addItem(legend, 2, 3)
-    else:
-        plot.layout.addItem(legend, 4, 1)
+    legend.place("right" if where == "right" else "below")
+    plot.vb.sigResized.connect(legend.queue_reflow)
     plot.legend = legend
     return legend
 
@@ -307,11 +354,12 @@ def style_plot(plot: pg.PlotItem, title: str = "", x: str = "", y: str = "", x_u
 
 def make_plot(title: str = "", x: str = "", y: str = "", x_unit: str = "", y_unit: str = "",
               legend: bool | str = False) -> pg.PlotWidget:
-    """A themed plot; ``legend`` True (or "below") puts a legend under the x axis, "right" beside it."""
+    """A themed plot; ``legend`` True (or "below") puts a legend under the x axis, "right" beside it,
+    "auto" right of a wide plot and below a tall one."""
     widget = pg.PlotWidget(background=theme().bg)
     style_plot(widget.getPlotItem(), title, x, y, x_unit, y_unit)
     if legend:
-        add_legend(widget.getPlotItem(), "right" if legend == "right" else "below")
+        add_legend(widget.getPlotItem(), legend if legend in ("right", "auto") else "below")
     return widget
 
 
