@@ -146,6 +146,45 @@ def audit_view(view: pg.GraphicsView, window: QWidget, body_pt: float | None = N
     return problems
 
 
+def audit_export(name: str, target, size=(800, 500)) -> list[Problem]:
+    """Lay ``target`` (a figure of ``Panel.figures()``) out at ``size`` as an export does and report
+    every plot, title, axis, label or legend outside the exported rectangle, and a legend that has
+    entries but is hidden or sits over the data."""
+    from nnsim.export import laid_out
+
+    if not isinstance(target, pg.GraphicsView):
+        return []
+    problems: list[Problem] = []
+    with laid_out(target, size) as lay:
+        rect = lay.rect
+        # a figure that cannot grow (a row of images has a maximum height) may come out smaller
+        if (rect is None or rect.width() > size[0] + 1 or rect.height() > size[1] + 1
+                or (abs(rect.width() - size[0]) > 1 and abs(rect.height() - size[1]) > 1)):
+            return [Problem(name, f"exported at {rect} instead of {size}")]
+        boxes = [i for i in target.scene().items() if isinstance(i, pg.ViewBox) and i.isVisible()]
+        for item in target.scene().items():
+            if _in_viewbox(item):
+                continue
+            if isinstance(item, (pg.PlotItem, pg.AxisItem, pg.LegendItem)) or (
+                    isinstance(item, pg.LabelItem) and item.text):
+                if not item.isVisible():
+                    continue
+                local = item.boundingRect()
+                r = item.mapRectToScene(local)
+                if not _inside(r, rect, 2):
+                    problems.append(Problem(name, f"{type(item).__name__} "
+                                                  f"{getattr(item, 'text', '')[:30]!r} outside the exported image"))
+            if isinstance(item, pg.PlotItem) and item.legend is not None and item.legend.items:
+                if not item.legend.isVisible():
+                    problems.append(Problem(name, "the legend is not in the exported image"))
+                lr = item.legend.sceneBoundingRect()
+                for vb in boxes:
+                    vr = vb.sceneBoundingRect()
+                    if _area(vr) > 0 and _area(lr.intersected(vr)) / _area(vr) > MAX_LEGEND_SHARE:
+                        problems.append(Problem(name, "the legend covers the data in the exported image"))
+    return problems
+
+
 def visible_views(window: QWidget) -> list[pg.GraphicsView]:
     return [v for v in window.findChildren(pg.GraphicsView) if v.isVisibleTo(window)]
 
