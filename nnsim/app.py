@@ -26,7 +26,8 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N steps"), ("R", "reset to the seed"),
              ("Ctrl+O", "open experiment"), ("Ctrl+S", "save experiment"), ("Ctrl+Shift+O", "open data file"),
              ("Ctrl+E", "export lab report"), ("Ctrl+Shift+E", "export one figure"),
-             ("F5", "presentation mode (hides the panel list)"), ("Ctrl+1 … Ctrl+6", "go to panel 1 … 6"),
+             ("F5", "presentation mode (hides the panel list and the parameters)"),
+             ("F4", "show / hide the parameters (a drawer in presentation mode)"), ("Ctrl+1 … Ctrl+6", "go to panel 1 … 6"),
              ("F11", "full screen"), ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / normal text"),
              ("F1", "what am I looking at?"), ("Ctrl+Q", "quit"))
 

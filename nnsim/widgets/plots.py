@@ -392,6 +392,22 @@ def restyle_plot(plot: pg.PlotItem) -> None:
         for _sample, label in legend.items:
             label.setText(label.text, size=pt(TICK_PT), color=th.fg)
         legend.updateSize()
+    marker = th.marker_factor * (1.0 + 0.5 * (_style["lines"] - 1.0))
+    for item in plot.items:
+        # larger markers in high contrast and presentation mode (per-point sizes are left alone)
+        if (isinstance(item, pg.ScatterPlotItem) and isinstance(item.opts.get("size"), (int, float))
+                and not (len(item.data) and (item.data["size"] != -1).any())):
+            base = getattr(item, "_nnsim_base_size", None)
+            if base is None:
+                base = item._nnsim_base_size = float(item.opts["size"])
+            if item.opts["size"] != base * marker:
+                item.setSize(base * marker)
+        elif isinstance(item, pg.PlotDataItem) and isinstance(item.opts.get("symbolSize"), (int, float)):
+            base = getattr(item, "_nnsim_base_size", None)
+            if base is None:
+                base = item._nnsim_base_size = float(item.opts["symbolSize"])
+            if item.opts["symbolSize"] != base * marker:
+                item.setSymbolSize(base * marker)
     for item in plot.listDataItems():
         if not hasattr(item, "setPen"):
             continue
