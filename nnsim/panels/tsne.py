@@ -19,9 +19,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -29,19 +30,53 @@ from nnsim.engine.datasets import DataFileError
 from nnsim.engine.tsne import TSNEParams, TSNESimulation
 from nnsim.engine.tsne_data import load_data_file
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import CLASS_SYMBOLS, TICK_PT, long_series, make_plot, style_plot
+from nnsim.widgets.plots import (CLASS_SYMBOLS, TICK_PT, FitLabel, add_legend, long_series,
+                                 make_plot, pt, style_plot, text_scale, theme)
 
 #: ten classes need ten colours (Tableau 10); symbols repeat after them
 PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#9C755F", "#EDC948",
            "#76B7B2", "#FF9DA7", "#7F7F7F")
 ATTRACT = "#1B4F9C"   # p > q
 REPEL = "#C8102E"     # p < q
+#: the same on a dark background (the dark blue and red vanish on it)
+ATTRACT_DARK = "#7FB2FF"
+REPEL_DARK = "#FF7A8A"
 FORCE_COLOR = (20, 20, 20, 170)
+#: the inspector goes under the map when the views are at least this tall (px), else into a tab
+ROOMY_HEIGHT = (820, 860)          # (leave, enter): hysteresis
+#: the inspector's input tiles sit beside its table when it is at least this wide (px); narrower,
+#: above it (the table then has the whole width: vertical scrolling, not sideways)
+INSPECTOR_SIDE_BY_SIDE = 700
 #: springs are binned by force / strongest force into these widths (px): one curve per bin
 WIDTH_EDGES = (0.04, 0.15, 0.45)
 WIDTHS = (0.8, 1.6, 2.6, 4.0)
 N_NEIGHBOUR_IMAGES = 4
+PCA_TITLE = "PCA of the same data (linear)"
 TEXT_INTERVAL = 0.25   # seconds between title / inspector refreshes while playing
+
+
+def spring_colors() -> tuple[str, str]:
+    """(attract, repel) colours of the springs in the current theme."""
+    return (ATTRACT_DARK, REPEL_DARK) if theme().name == "dark" else (ATTRACT, REPEL)
+
+
+def force_color():
+    """The net-force arrows: dark ink on light themes, light ink on the dark one."""
+    c = pg.mkColor(theme().fg)
+    c.setAlpha(170)
+    return c
+
+
+def text_font(base_pt: float = TICK_PT) -> QFont:
+    """The font of text drawn in a plot (annotations): the tick size times the text scale."""
+    font = QFont(QApplication.font())
+    font.setPointSizeF(base_pt * text_scale())
+    return font
+
+
+def swatch(color: str, char: str = "━━") -> str:
+    """A coloured key mark; the words beside it stay in the theme's text colour (contrast)."""
+    return f"<span style='color:{color}'>{char}</span>"
 
 
 def class_pen_brush(k: int, alpha: int = 255):
@@ -134,9 +169,9 @@ class TSNEPanel(Panel):
         "q<sub>ij</sub> (a Student-t of the map distance) match the data's p<sub>ij</sub> (a Gaussian "
         "of the input distance whose width σ<sub>i</sub> is set by the perplexity).</p>"
         "<p><b>Springs</b>: every pair is joined by a spring of stiffness (p<sub>ij</sub> − "
-        "q<sub>ij</sub>)(1 + ‖y<sub>i</sub> − y<sub>j</sub>‖²)<sup>−1</sup>. <span style='color:#1B4F9C'>"
-        "Blue</span> springs attract (the data are closer than the map says), <span "
-        "style='color:#C8102E'>red</span> ones repel (the map puts dissimilar data too close); the "
+        "q<sub>ij</sub>)(1 + ‖y<sub>i</sub> − y<sub>j</sub>‖²)<sup>−1</sup>. Blue <span "
+        "style='color:#1B4F9C'>■</span> springs attract (the data are closer than the map says), "
+        "red <span style='color:#C8102E'>■</span> ones repel (the map puts dissimilar data too close); the "
         "thicker, the stronger. Shown: each point's k strongest input neighbours, or every spring "
         "above a force threshold.</p>"
         "<p><b>Click</b> a point (map or PCA) to see its input, its neighbours and the numbers of its "
@@ -181,18 +216,17 @@ class TSNEPanel(Panel):
         self._class_idx: list[np.ndarray] = []
         self.error_dialog = None
 
-        # the map: a legend row above the plot, so the legend never hides points
+        # the map: the class legend outside the data (right of a wide map, below a tall one, in as
+        # many columns as fit) and the springs' colour key under it, so no legend hides points
         self.map_widget = pg.GraphicsLayoutWidget()
-        self.map_legend = pg.LegendItem(colCount=10, labelTextSize=f"{TICK_PT}pt",
-                                        horSpacing=12, frame=False)
-        self.spring_legend = pg.LegendItem(colCount=3, labelTextSize=f"{TICK_PT}pt",
-                                           horSpacing=20, frame=False)
-        self.map_widget.addItem(self.map_legend, row=0, col=0)
-        self.map_widget.addItem(self.spring_legend, row=1, col=0)
+        self.map_widget.ci.setContentsMargins(2, 2, 2, 2)
         self.map_plot = pg.PlotItem()
         style_plot(self.map_plot, "t-SNE map", "y₁", "y₂")
-        self.map_widget.addItem(self.map_plot, row=2, col=0)
-        self.map_widget.ci.layout.setRowStretchFactor(2, 10)
+        self.map_widget.addItem(self.map_plot, row=0, col=0)
+        self.spring_key = FitLabel("", size=pt(TICK_PT), color=theme().fg)
+        self.spring_key._nnsim_base_pt = TICK_PT
+        self.map_widget.addItem(self.spring_key, row=1, col=0)
+        self.map_widget.ci.layout.setRowStretchFactor(0, 10)
         self.map_plot.setAspectLocked(True)
         self.map_plot.showGrid(x=False, y=False)     # grids cost ~8 ms a frame; this plot repaints
         # own auto-range with hysteresis: new axis ticks cost ~4 ms, so the range only changes when
@@ -203,6 +237,7 @@ class TSNEPanel(Panel):
         map_vb = self.map_plot.getViewBox()
         map_vb.disableAutoRange()
         map_vb.sigRangeChangedManually.connect(self._on_map_zoomed)
+        map_vb.sigResized.connect(self._on_map_resized)
         self._spring_items = {}
         for kind, color in (("attract", ATTRACT), ("repel", REPEL)):
             for b, w in enumerate(WIDTHS):
@@ -235,16 +270,13 @@ class TSNEPanel(Panel):
         for it in (self.hover_label, self.hover_image):
             self.map_plot.addItem(it, ignoreBounds=True)
             it.hide()
-        # legend samples for the springs (never drawn themselves)
-        self._legend_attract = pg.PlotDataItem([], [], pen=pg.mkPen(ATTRACT, width=3))
-        self._legend_repel = pg.PlotDataItem([], [], pen=pg.mkPen(REPEL, width=3))
-        self._legend_force = pg.PlotDataItem([], [], pen=pg.mkPen(FORCE_COLOR, width=1.5))
-        self.spring_legend.addItem(self._legend_attract,
-                                   "spring attracts: p<sub>ij</sub> &gt; q<sub>ij</sub>")
-        self.spring_legend.addItem(self._legend_repel, "repels: p<sub>ij</sub> &lt; q<sub>ij</sub>")
+        # the classes' legend (entries added per data set in _new_data); created after the named
+        # items above so that only the classes join it
+        self.map_legend = add_legend(self.map_plot, "auto")
+        self._update_spring_key()
 
         # PCA, KL, sigma
-        self.pca_widget = make_plot("PCA of the same data (linear)", "PC1", "PC2", legend=False)
+        self.pca_widget = make_plot(PCA_TITLE, "PC1", "PC2", legend=False)
         self.pca_plot = self.pca_widget.getPlotItem()
         self.pca_plot.setAspectLocked(True)
         self._pca_items: list[pg.ScatterPlotItem] = []
@@ -270,8 +302,9 @@ class TSNEPanel(Panel):
                                                                           style=Qt.PenStyle.DashLine))
         self.kl_mom_line = pg.InfiniteLine(250, angle=90, pen=pg.mkPen("#444", width=1.8,
                                                                            style=Qt.PenStyle.DotLine))
-        self.kl_ex_text = pg.TextItem("", color="#B85C00", anchor=(0, 0))
-        self.kl_mom_text = pg.TextItem("", color="#333", anchor=(0, 0))
+        # annotations in the theme's text colour (an orange or grey text fails 4.5:1 somewhere)
+        self.kl_ex_text = pg.TextItem("", color=theme().fg, anchor=(0, 0))
+        self.kl_mom_text = pg.TextItem("", color=theme().fg, anchor=(0, 0))
         for it in (self.kl_ex_line, self.kl_mom_line, self.kl_ex_text, self.kl_mom_text):
             self.kl_plot.addItem(it, ignoreBounds=True)
         self.kl_curve = self.kl_plot.plot([], [], pen=pg.mkPen("#1B4F9C", width=2.5),
@@ -289,35 +322,43 @@ class TSNEPanel(Panel):
                                            brush=pg.mkBrush(78, 121, 167, 150),
                                            pen=pg.mkPen("#2b4a6b", width=1.5), name="σᵢ count")
         self.sigma_plot.addItem(self.sigma_hist)
-        self.sigma_sel = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#000", width=2.2))
+        self.sigma_sel = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme().fg, width=2.2))
         self.sigma_plot.addItem(self.sigma_sel, ignoreBounds=True)
         self.sigma_sel.hide()
-        self.sigma_text = pg.TextItem("", color="#111", anchor=(1, 0))
+        # short lines in the free top right corner (the y range leaves room for them); the
+        # entropy condition is in the title, which wraps
+        self.sigma_text = pg.TextItem("", color=theme().fg, anchor=(1, 0))
         self.sigma_plot.addItem(self.sigma_text, ignoreBounds=True)
 
-        # the inspector: the clicked point's input and its springs
+        # the inspector: the clicked point's input and its strongest neighbours as tiles (captions
+        # at the tick size, wrapping inside their column; one strip in a wide view, the input
+        # above its neighbours in a squarer one: _layout_tiles), and its springs' table
         self.input_view = pg.GraphicsLayoutWidget()
-        self.input_view.setMinimumWidth(200)
+        self.input_view.setMinimumSize(190, 130)
         self.input_view.ci.setContentsMargins(2, 2, 2, 2)
-        self.input_vb = self.input_view.addViewBox(row=0, col=0, colspan=N_NEIGHBOUR_IMAGES,
-                                                   lockAspect=True, enableMouse=False)
+        self.input_view.ci.setSpacing(4)
+        self.input_vb = self.input_view.addViewBox(row=0, col=0, lockAspect=True, enableMouse=False)
         self.input_img = pg.ImageItem()
         self.input_vb.addItem(self.input_img)
-        self.input_title = pg.LabelItem("", size=f"{TICK_PT}pt")
-        self.input_view.addItem(self.input_title, row=1, col=0, colspan=N_NEIGHBOUR_IMAGES)
+        self.input_title = FitLabel("", size=pt(TICK_PT), color=theme().fg)
+        self.input_view.addItem(self.input_title, row=1, col=0)
         self.nb_vbs, self.nb_imgs, self.nb_labels = [], [], []
         for m in range(N_NEIGHBOUR_IMAGES):
-            vb = self.input_view.addViewBox(row=2, col=m, lockAspect=True, enableMouse=False)
+            vb = self.input_view.addViewBox(row=0, col=m + 1, lockAspect=True, enableMouse=False)
             img = pg.ImageItem()
             vb.addItem(img)
-            lab = pg.LabelItem("", size="8pt")
-            self.input_view.addItem(lab, row=3, col=m)
+            lab = FitLabel("", size=pt(TICK_PT), color=theme().fg)
+            self.input_view.addItem(lab, row=1, col=m + 1)
             self.nb_vbs.append(vb)
             self.nb_imgs.append(img)
             self.nb_labels.append(lab)
-        self.input_view.ci.layout.setRowStretchFactor(0, 3)
-        self.input_view.ci.layout.setRowStretchFactor(2, 1)
+        for lab in [self.input_title] + self.nb_labels:
+            lab._nnsim_base_pt = TICK_PT
+        self._tiles_strip = None
+        self._layout_tiles(True)
+        self.input_view.installEventFilter(self)
         self.vector_widget = make_plot("input vector", "component", "value")
+        self.vector_widget.setMinimumSize(190, 130)
         self.vector_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush="#4E79A7",
                                            name="x_i")
         self.vector_widget.getPlotItem().addItem(self.vector_bars)
@@ -329,44 +370,49 @@ class TSNEPanel(Panel):
         self.inspector.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.inspector.setWordWrap(True)
         self.inspector.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.inspector.setStyleSheet("QLabel { background: white; padding: 4px; font-size: 10pt; }")
+        self.inspector.setObjectName("tsneInspector")
+        self._style_inspector()
         self.inspector.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         insp_scroll = QScrollArea()
         insp_scroll.setWidget(self.inspector)
         insp_scroll.setWidgetResizable(True)
         insp_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        insp = QSplitter(Qt.Orientation.Horizontal)
-        insp.addWidget(self.input_stack)
-        insp.addWidget(insp_scroll)
-        insp.setStretchFactor(0, 1)
-        insp.setStretchFactor(1, 3)
-        insp.setSizes([190, 720])
-        self.insp_box = QGroupBox("Clicked point: its input and its springs")
-        QVBoxLayout(self.insp_box).addWidget(insp)
+        self.insp_split = QSplitter(Qt.Orientation.Horizontal)
+        self.insp_split.addWidget(self.input_stack)
+        self.insp_split.addWidget(insp_scroll)
+        self.insp_split.setStretchFactor(0, 2)
+        self.insp_split.setStretchFactor(1, 3)
+        self.insp_split.setChildrenCollapsible(False)
+        self.insp_box = QGroupBox()
+        QVBoxLayout(self.insp_box).addWidget(self.insp_split)
         self.insp_box.layout().setContentsMargins(4, 4, 4, 4)
+        self.insp_box.installEventFilter(self)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self.kl_widget, "KL divergence")
         self.tabs.addTab(self.sigma_widget, "σᵢ distribution")
 
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.map_widget)
-        left.addWidget(self.insp_box)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
-        left.setSizes([600, 250])
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.pca_widget)
-        right.addWidget(self.tabs)
-        right.setSizes([420, 420])
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([800, 470])
-        QHBoxLayout(area).addWidget(split)
+        # the map takes the left column's height; the clicked point's inspector goes under it when
+        # the views are tall (1920×1080 and up), else into a tab beside KL and σ (see _arrange)
+        self.left_split = QSplitter(Qt.Orientation.Vertical)
+        self.left_split.addWidget(self.map_widget)
+        self.left_split.setChildrenCollapsible(False)
+        self.right_split = QSplitter(Qt.Orientation.Vertical)
+        self.right_split.addWidget(self.pca_widget)
+        self.right_split.addWidget(self.tabs)
+        self.right_split.setChildrenCollapsible(False)
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.addWidget(self.left_split)
+        self.main_split.addWidget(self.right_split)
+        self.main_split.setStretchFactor(0, 11)
+        self.main_split.setStretchFactor(1, 9)
+        self.main_split.setChildrenCollapsible(False)
+        self._roomy = None
+        self._sized_for = None
+        self._arrange(False)
+        QHBoxLayout(area).addWidget(self.main_split)
         area.layout().setContentsMargins(0, 0, 0, 0)
+        area.installEventFilter(self)
 
         # side controls
         view = QGroupBox("View")
@@ -410,10 +456,188 @@ class TSNEPanel(Panel):
         self.map_plot.scene().sigMouseMoved.connect(self._on_map_moved)
         self.pca_plot.scene().sigMouseMoved.connect(self._on_pca_moved)
         self._update_enabled(self.params)
+        self.restyle_views()
 
     def figures(self) -> dict:
         return {"t-SNE map": self.map_widget, "PCA": self.pca_widget,
                 "KL divergence": self.kl_widget, "σᵢ distribution": self.sigma_widget}
+
+    # ---- layout that follows the room -----------------------------------------------------------
+    def inspector_in_tab(self) -> bool:
+        """True when the clicked point's inspector is a tab beside KL and σ (small screens)."""
+        return self.tabs.indexOf(self.insp_box) >= 0
+
+    def _arrange(self, roomy: bool) -> None:
+        """The inspector under the map (``roomy``: tall views) or in a tab beside KL and σ."""
+        if roomy == self._roomy:
+            return
+        self._roomy = roomy
+        current = self.tabs.currentWidget()
+        if roomy:
+            i = self.tabs.indexOf(self.insp_box)
+            if i >= 0:
+                self.tabs.removeTab(i)
+            self.insp_box.setTitle("Clicked point: its input and its springs")
+            self.left_split.addWidget(self.insp_box)
+            self.insp_box.show()
+        else:
+            self.insp_box.setTitle("")
+            self.tabs.addTab(self.insp_box, "Clicked point")
+        if current is not None and self.tabs.indexOf(current) >= 0:
+            self.tabs.setCurrentWidget(current)
+        self._sized_for = None
+
+    def _size_splitters(self) -> None:
+        """Splitter sizes proportional to the room (again after each resize of the views)."""
+        w, h = self.area.width(), self.area.height()
+        if w < 100 or h < 100 or self._sized_for == (w, h, self._roomy):
+            return
+        self._sized_for = (w, h, self._roomy)
+        left = int(w * 0.55)
+        self.main_split.setSizes([left, w - left])
+        self._name_tabs(w - left)
+        pca = int(h * (0.5 if self._roomy else 0.46))    # the tabs hold the inspector too
+        self.right_split.setSizes([pca, h - pca])
+        if self._roomy:
+            insp = max(240, int(h * 0.3))
+            self.left_split.setSizes([h - insp, insp])
+
+    def _name_tabs(self, width: int) -> None:
+        """Whole tab names when they fit side by side, short ones in a narrow column (never
+        elided to "K…" nor scrolled out of sight)."""
+        names = {self.kl_widget: ("KL divergence", "KL(P‖Q)"),
+                 self.sigma_widget: ("σᵢ distribution", "σᵢ"),
+                 self.insp_box: ("Clicked point", "Clicked point")}
+        long = sum(self.fontMetrics().horizontalAdvance(v[0]) + 30 for v in names.values())
+        short = width < long + 20
+        for widget, (full, brief) in names.items():
+            i = self.tabs.indexOf(widget)
+            if i >= 0:
+                self.tabs.setTabText(i, brief if short else full)
+                self.tabs.setTabToolTip(i, full)
+
+    def _orient_inspector(self) -> None:
+        """Tiles beside the springs' table when the inspector is wide, above it when narrow."""
+        w, h = self.insp_box.width(), self.insp_box.height()
+        side = w >= INSPECTOR_SIDE_BY_SIDE
+        orient = Qt.Orientation.Horizontal if side else Qt.Orientation.Vertical
+        if self.insp_split.orientation() != orient:
+            self.insp_split.setOrientation(orient)
+        # the tiles as large as useful, the table gets the rest (the input stack's minimum size
+        # keeps the tiles' view at 190×130 or more)
+        total = w if side else h
+        first = max(200, int(total * 0.36)) if side else max(140, min(190, int(total * 0.45)))
+        self.insp_split.setSizes([first, max(1, total - first)])
+
+    def _layout_tiles(self, strip: bool) -> None:
+        """The input and its neighbours in one row (``strip``: a wide view) or the input large
+        above a row of its neighbours (a squarer view). Items move within the same grid."""
+        if strip == self._tiles_strip:
+            return
+        self._tiles_strip = strip
+        grid = self.input_view.ci.layout
+        items = [self.input_vb, self.input_title] + self.nb_vbs + self.nb_labels
+        for it in items:
+            grid.removeItem(it)
+        n = N_NEIGHBOUR_IMAGES
+        for r in range(4):
+            grid.setRowStretchFactor(r, 0)
+        for c in range(n + 1):
+            grid.setColumnStretchFactor(c, 0)
+        if strip:
+            grid.addItem(self.input_vb, 0, 0)
+            grid.addItem(self.input_title, 1, 0)
+            for m in range(n):
+                grid.addItem(self.nb_vbs[m], 0, m + 1)
+                grid.addItem(self.nb_labels[m], 1, m + 1)
+            grid.setRowStretchFactor(0, 10)
+            grid.setColumnStretchFactor(0, 2)
+            for m in range(n):
+                grid.setColumnStretchFactor(m + 1, 1)
+        else:
+            grid.addItem(self.input_vb, 0, 0, 1, n)
+            grid.addItem(self.input_title, 1, 0, 1, n)
+            for m in range(n):
+                grid.addItem(self.nb_vbs[m], 2, m)
+                grid.addItem(self.nb_labels[m], 3, m)
+            grid.setRowStretchFactor(0, 3)
+            grid.setRowStretchFactor(2, 1)
+            for m in range(n):
+                grid.setColumnStretchFactor(m, 1)
+        grid.invalidate()
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.Resize:
+            if obj is self.input_view:
+                w, h = self.input_view.width(), self.input_view.height()
+                self._layout_tiles(w >= 1.5 * h)
+            elif obj is self.area:
+                lo, hi = ROOMY_HEIGHT
+                h = self.area.height()
+                self._arrange(h >= (lo if self._roomy else hi))
+                self._size_splitters()
+            elif obj is self.insp_box:
+                self._orient_inspector()
+        return super().eventFilter(obj, event)
+
+    # ---- busy state and themes ------------------------------------------------------------------
+    def busy_text(self, params) -> str:
+        """Recomputing P (the perplexity search per point) takes seconds for N = 1797."""
+        if params.dataset == "digits":
+            n, what = min(params.n_points, 1797), "digits"
+        elif params.dataset == "clusters":
+            n, what = max(params.n_points, params.n_clusters), "points"
+        else:
+            n, what = min(params.n_points, getattr(self, "_file_n", params.n_points)), "vectors"
+        return (f"Computing the affinities P for {n} {what} (perplexity {params.perplexity:g}): "
+                f"a binary search for each σᵢ…")
+
+    def restyle_views(self) -> None:
+        """Theme or text scale changed: annotations, rings and arrows in the theme's colours."""
+        th = theme()
+        font = text_font()
+        for item in (self.kl_ex_text, self.kl_mom_text, self.sigma_text):
+            item.setColor(th.fg)
+            item.setFont(font)
+        for item in (self.hover_label, self.pca_hover):
+            item.setColor(th.fg)
+            item.fill = pg.mkBrush(pg.mkColor(th.base))
+            item.border = pg.mkPen(th.muted)
+        for ring in (self.sel_ring, self.pca_ring):
+            ring.setPen(pg.mkPen(th.fg, width=2.5))
+        self.sigma_sel.setPen(pg.mkPen(th.fg, width=2.2))
+        self.kl_mom_line.setPen(pg.mkPen(th.muted, width=1.8, style=Qt.PenStyle.DotLine))
+        attract, repel = spring_colors()
+        for kind, color in (("attract", attract), ("repel", repel)):
+            self._sel_items[kind].setPen(pg.mkPen(color, width=3.2))
+        self.kl_curve.setPen(pg.mkPen(attract, width=2.5))
+        self.kl_curve.setSymbolBrush(attract)
+        self.arrow_item.setPen(pg.mkPen(force_color(), width=1.1))
+        self._update_spring_key()
+        self._style_inspector()
+        self._title = ""
+        self._drawn.pop("phases", None)
+        self._text_time = -1e9
+
+    def _style_inspector(self) -> None:
+        """Palette colours (every theme) and the body font size: a widget with a style sheet
+        does not follow the application's font when the text scale changes."""
+        size = QApplication.font().pointSizeF()
+        size_css = f" font-size: {size:.1f}pt;" if size > 0 else ""
+        self.inspector.setStyleSheet("QLabel#tsneInspector { background: palette(base); "
+                                     f"color: palette(text); padding: 4px;{size_css} }}")
+
+    def _update_spring_key(self) -> None:
+        attract, repel = spring_colors()
+        # each entry stays on one line (&nbsp;); the key wraps between entries only
+        parts = [(attract, "━━", "spring attracts: p<sub>ij</sub> &gt; q<sub>ij</sub>"),
+                 (repel, "━━", "repels: p<sub>ij</sub> &lt; q<sub>ij</sub>")]
+        if self.arrows_check.isChecked() if hasattr(self, "arrows_check") else False:
+            parts.append((theme().fg, "→", "net force −∂C/\u2060∂y<sub>i</sub>"))  # no break at /
+        text = " &nbsp;&nbsp; ".join(f"{swatch(color, mark)}&nbsp;{words.replace(' ', '&nbsp;')}"
+                                     for color, mark, words in parts)
+        if text != self.spring_key.text:
+            self.spring_key.setText(text, size=pt(TICK_PT), color=theme().fg)
 
     # ---- rendering (a pure function of the snapshot and the view settings) ----------------------
     def render_snapshot(self, snap) -> None:
@@ -444,15 +668,13 @@ class TSNEPanel(Panel):
         title = f"t-SNE map · iteration {snap.step_count}{kl}{phase}"
         if title != self._title:
             self._title = title
-            self.map_plot.setTitle(title, size="13pt", color="#111")
+            self.map_plot.setTitle(title)
         text = self._inspector_html(snap)
         if text != self.inspector.text():
             self.inspector.setText(text)
 
     def _on_arrows_toggled(self, on: bool):
-        self.spring_legend.removeItem(self._legend_force)
-        if on:
-            self.spring_legend.addItem(self._legend_force, "arrow: net force −∂C/∂y<sub>i</sub>")
+        self._update_spring_key()
         self._rerender()
 
     def _rerender(self):
@@ -492,27 +714,36 @@ class TSNEPanel(Panel):
             if K <= 20:
                 legend.addItem(self._point_items[k], name)
         self._apply_class_styles()
-        legend.setColumnCount(max(1, min(K, 10)))
+        legend.updateSize()
+        legend.queue_reflow()            # as many columns as the width takes (or right of the map)
         r = snap.pca_ratio
-        style_plot(self.pca_plot, "PCA of the same data (linear)",
-                   f"PC1 ({100 * r[0]:.1f} % of variance)", f"PC2 ({100 * r[1]:.1f} %)")
+        # short axis labels (a vertical one longer than a short plot sticks out); what the
+        # percentages are is in the tooltip
+        style_plot(self.pca_plot, PCA_TITLE,
+                   f"PC1 ({100 * r[0]:.1f} %)", f"PC2 ({100 * r[1]:.1f} %)")
+        self.pca_widget.setToolTip(
+            f"PC1 and PC2, the first two principal components, hold {100 * r[0]:.1f} % and "
+            f"{100 * r[1]:.1f} % of the data's variance. Click a point to select it.")
         if n:
             self.pca_plot.autoRange(padding=0.05)
             counts, edges = np.histogram(snap.sigmas, bins=min(40, max(10, n // 15)))
             self.sigma_hist.setData(edges, counts)
             pad = 0.04 * (edges[-1] - edges[0] or 1.0)
             self.sigma_plot.setXRange(edges[0] - pad, edges[-1] + pad, padding=0)
-            self.sigma_plot.setYRange(0, counts.max() * 1.5, padding=0)   # room for the note
+            self.sigma_plot.setYRange(0, counts.max() * 1.75, padding=0)   # room for the note
+            self.sigma_plot.setTitle(
+                f"σᵢ set by the perplexity search: 2<sup>H(Pᵢ)</sup> = {snap.perplexity:g} for "
+                f"every i (to {snap.entropy_error:.0e} bits)")
             self.sigma_text.setText(
-                f"perplexity {snap.perplexity:g}: 2^H(Pᵢ) = {snap.perplexity:g} for every i "
-                f"(to {snap.entropy_error:.0e} bits)\n"
-                f"median σ = {np.median(snap.sigmas):.3g}, range {snap.sigmas.min():.3g}–"
-                f"{snap.sigmas.max():.3g}")
-            self.sigma_text.setPos(edges[-1] + pad, counts.max() * 1.5)
+                f"perplexity {snap.perplexity:g}\n"
+                f"median σ = {np.median(snap.sigmas):.3g}\n"
+                f"range {snap.sigmas.min():.3g}–{snap.sigmas.max():.3g}")
+            self.sigma_text.setPos(edges[-1] + pad, counts.max() * 1.75)
             if self._selected is None:
                 self._select(0)          # something to look at from the start
         else:
             self.sigma_hist.setData([0, 1], [0])
+            self.sigma_plot.setTitle("σᵢ set by the perplexity search")
             self.sigma_text.setText("")
             self._select(None)
         self._hover = None
@@ -531,7 +762,15 @@ class TSNEPanel(Panel):
     def _on_map_zoomed(self, *_):
         self._map_auto = False
 
+    def _on_map_resized(self, *_):
+        """A resize changes the aspect-locked range: make sure every point is still in view."""
+        if self.snapshot is not None and len(self.snapshot.Y):
+            self._fit_map_range(self.snapshot.Y)
+
     def _fit_map_range(self, Y):
+        """Keep every point in view with a margin, re-ranging only when a point comes near the
+        edge or the points fill too little of the view (new axis ticks cost ~4 ms: not each
+        frame). A growing map gets a wider margin, so it is re-ranged every few frames only."""
         vb = self.map_plot.getViewBox()
         if vb.autoRangeEnabled()[0] or vb.autoRangeEnabled()[1]:   # the "A" button was pressed
             vb.disableAutoRange()
@@ -543,10 +782,14 @@ class TSNEPanel(Panel):
         span = np.maximum(hi - lo, 1e-12)
         (x0, x1), (y0, y1) = vb.viewRange()
         view = np.array([x1 - x0, y1 - y0])
-        inside = lo[0] >= x0 and hi[0] <= x1 and lo[1] >= y0 and hi[1] <= y1
+        # a point is "in" when its marker is: a margin of about a marker's radius (8 px)
+        sx, sy = vb.viewPixelSize()
+        mx = 8 * sx if np.isfinite(sx) and sx > 0 else 0.0
+        my = 8 * sy if np.isfinite(sy) and sy > 0 else 0.0
+        inside = (lo[0] >= x0 + mx and hi[0] <= x1 - mx and lo[1] >= y0 + my and hi[1] <= y1 - my)
         if inside and np.max(span / view) > 0.55 and self._map_range is not None:
             return
-        pad = 0.08 * span.max()
+        pad = (0.2 if self._map_range is not None and not inside else 0.08) * span.max()
         self._map_range = (lo - pad, hi + pad)
         vb.setRange(xRange=(lo[0] - pad, hi[0] + pad), yRange=(lo[1] - pad, hi[1] + pad), padding=0)
 
@@ -563,7 +806,8 @@ class TSNEPanel(Panel):
         fmax = float(S.force.max()) if len(S) else 1.0
         rel = S.force / fmax if fmax > 0 else np.zeros(len(S))
         wbin = np.searchsorted(WIDTH_EDGES, rel, side="right")
-        for kind, sign, color in (("attract", S.pq > 0, ATTRACT), ("repel", S.pq <= 0, REPEL)):
+        attract, repel = spring_colors()
+        for kind, sign, color in (("attract", S.pq > 0, attract), ("repel", S.pq <= 0, repel)):
             for b, w in enumerate(WIDTHS):
                 m = sign & (wbin == b)
                 item = self._spring_items[kind, b]
@@ -675,6 +919,9 @@ class TSNEPanel(Panel):
         mom_text = f"momentum {m0:g} → {m1:g}"
         self.kl_ex_text.setText(f"{ex_text}\n{mom_text}" if same else ex_text)
         self.kl_mom_text.setText(mom_text)
+        # each note on the side of its line with more room (a line late in the run: left of it)
+        self.kl_ex_text.setAnchor((1, 0) if ex > 0.6 * x_hi else (0, 0))
+        self.kl_mom_text.setAnchor((1, 0) if sw > 0.6 * x_hi else (0, 0))
         if top is not None:
             self.kl_ex_text.setPos(ex, top[0])
             self.kl_mom_text.setPos(sw, top[0] * 0.85 + 0.15 * top[1])
@@ -687,7 +934,7 @@ class TSNEPanel(Panel):
             return
         x, y = snap.Y[i]
         name = html.escape(snap.class_names[snap.labels[i]])
-        self.hover_label.setHtml(f"<span style='font-size:12pt'><b>{name}</b> #{i}</span>")
+        self.hover_label.setHtml(f"<span style='font-size:{pt(TICK_PT + 1)}'><b>{name}</b> #{i}</span>")
         self.hover_label.setPos(x, y)
         self.hover_label.show()
         if snap.images is not None:
@@ -708,7 +955,7 @@ class TSNEPanel(Panel):
         n = len(snap.Y)
         if i is None or i >= n:
             self.input_img.clear()
-            self.input_title.setText("click a point")
+            self.input_title.setText("click a point", size=pt(TICK_PT), color=theme().fg)
             for img, lab in zip(self.nb_imgs, self.nb_labels):
                 img.clear()
                 lab.setText("")
@@ -720,7 +967,8 @@ class TSNEPanel(Panel):
             self.input_img.setImage(image_for_item(snap.images[i]), levels=snap.pixel_range,
                                     lut=_GREY_LUT)
             self.input_vb.autoRange(padding=0.02)
-            self.input_title.setText(f"#{i}, label <b>{html.escape(name)}</b>")
+            self.input_title.setText(f"#{i}: <b>{html.escape(name)}</b>", size=pt(TICK_PT),
+                                     color=theme().fg)
             rows = self._selected_springs(snap)
             S = snap.springs
             others = [int(S.pairs[r, 1] if S.pairs[r, 0] == i else S.pairs[r, 0]) for r in rows]
@@ -730,7 +978,9 @@ class TSNEPanel(Panel):
                     img.setImage(image_for_item(snap.images[j]), levels=snap.pixel_range,
                                  lut=_GREY_LUT)
                     vb.autoRange(padding=0.05)
-                    lab.setText(f"{html.escape(snap.class_names[snap.labels[j]])}<br>#{j}")
+                    # the label only (its index is in the table beside, in the same order)
+                    lab.setText(html.escape(snap.class_names[snap.labels[j]]), size=pt(TICK_PT),
+                                color=theme().fg)
                 else:
                     img.clear()
                     lab.setText("")
@@ -738,16 +988,17 @@ class TSNEPanel(Panel):
             self.input_stack.setCurrentWidget(self.vector_widget)
             x = snap.X[i]
             self.vector_bars.setOpts(x=np.arange(len(x)), height=x, width=0.8)
-            self.vector_widget.getPlotItem().setTitle(f"input x<sub>{i}</sub>", size="11pt")
+            self.vector_widget.getPlotItem().setTitle(f"input x<sub>{i}</sub>")
             self.vector_widget.getPlotItem().autoRange()
 
     def _spring_rows_html(self, snap, S, rows, i) -> list[str]:
         out = []
         for r in rows:
             j = int(S.pairs[r, 1] if S.pairs[r, 0] == i else S.pairs[r, 0])
-            color = ATTRACT if S.pq[r] > 0 else REPEL
+            color = spring_colors()[0 if S.pq[r] > 0 else 1]
+            # a coloured mark, the number in the text colour (4.5:1 in every theme)
             vals = (f"#{j} ({html.escape(snap.class_names[snap.labels[j]])})", _fmt(S.p[r]),
-                    _fmt(S.q[r]), f"<span style='color:{color}'><b>{_fmt(S.pq[r])}</b></span>",
+                    _fmt(S.q[r]), f"{swatch(color, '■')}&nbsp;<b>{_fmt(S.pq[r])}</b>",
                     _fmt(S.force[r]), _fmt(S.kl[r]))
             out.append("<tr>" + "".join(f"<td style='padding:0 4px; white-space:nowrap' align=right>{v}</td>"
                                         for v in vals) + "</tr>")
@@ -758,7 +1009,8 @@ class TSNEPanel(Panel):
         if len(snap.Y) == 0:
             return "<i>No data.</i>"
         ex = snap.exaggeration
-        tail = (f"<br><span style='color:#555'>Iteration {snap.step_count}: α = {ex:g}, "
+        muted = theme().muted
+        tail = (f"<br><span style='color:{muted}'>Iteration {snap.step_count}: α = {ex:g}, "
                 f"m = {snap.momentum:g}, η = {snap.learning_rate:.4g}, "
                 f"Z = Σ<sub>k≠l</sub>(1+‖y<sub>k</sub>−y<sub>l</sub>‖²)<sup>−1</sup> = "
                 f"{_fmt(snap.Z)}.</span>")
@@ -767,10 +1019,13 @@ class TSNEPanel(Panel):
         S, R = snap.springs, snap.repulsions
         name = html.escape(snap.class_names[snap.labels[i]])
         fx, fy = snap.forces[i]
+        # the numbers first (a small inspector shows the table without scrolling), the formula
+        # that explains them after it
         out = [f"<b>Point #{i}</b>, label <b>{name}</b>: σ<sub>i</sub> = {_fmt(snap.sigmas[i])}; "
-               f"net force −∂C/∂y<sub>i</sub> = ({_fmt(fx)}, {_fmt(fy)}), the sum over all j of "
-               f"4 (p<sub>ij</sub> − q<sub>ij</sub>)(1 + ‖y<sub>i</sub> − y<sub>j</sub>‖²)"
-               f"<sup>−1</sup>(y<sub>j</sub> − y<sub>i</sub>)."]
+               f"net force −∂C/∂y<sub>i</sub> = ({_fmt(fx)}, {_fmt(fy)})."]
+        force_note = (f"<span style='color:{muted}'>The net force is the sum over all j of "
+                      f"4 (p<sub>ij</sub> − q<sub>ij</sub>)(1 + ‖y<sub>i</sub> − y<sub>j</sub>‖²)"
+                      f"<sup>−1</sup>(y<sub>j</sub> − y<sub>i</sub>).</span><br>")
         p_head = "p<sub>ij</sub>" + ("·α" if ex != 1 else "")
         cells = "".join(f"<th style='padding:0 4px' align=right>{h}</th>" for h in (
             "j (label)", p_head, "q<sub>ij</sub>", "p − q", "force", "KL term"))
@@ -786,7 +1041,8 @@ class TSNEPanel(Panel):
             table += self._spring_rows_html(snap, R, pushes, i)
         table.append("</table>")
         out.append("".join(table))
-        out.append("<span style='color:#555'>KL term 2p log(p/q): large when a large p is "
+        out.append(force_note)
+        out.append(f"<span style='color:{muted}'>KL term 2p log(p/q): large when a large p is "
                    "modelled by a small q, small the other way round.</span>")
         return "".join(out) + tail
 
@@ -830,7 +1086,10 @@ class TSNEPanel(Panel):
             return
         if not plot.getViewBox().sceneBoundingRect().contains(ev.scenePos()):
             return
-        self.select_point(self._nearest(plot, coords, ev.scenePos()))
+        i = self._nearest(plot, coords, ev.scenePos())
+        self.select_point(i)
+        if i is not None and self.inspector_in_tab():    # show what the click asked for
+            self.tabs.setCurrentWidget(self.insp_box)
         ev.accept()
 
     def _on_map_clicked(self, ev):
@@ -855,7 +1114,7 @@ class TSNEPanel(Panel):
         if i is None:
             self.pca_hover.hide()
             return
-        self.pca_hover.setHtml(f"<span style='font-size:12pt'><b>"
+        self.pca_hover.setHtml(f"<span style='font-size:{pt(TICK_PT + 1)}'><b>"
                                f"{html.escape(snap.class_names[snap.labels[i]])}</b> #{i}</span>")
         self.pca_hover.setPos(*snap.pca[i])
         self.pca_hover.show()
@@ -902,15 +1161,25 @@ class TSNEPanel(Panel):
 
     def open_data(self, path: str) -> bool:
         """Load a CSV of vectors or an IDX file; on a problem show it and keep what is on screen."""
+        import os
+
+        self.set_busy(f"Reading {os.path.basename(str(path))}…")
+        self.area.repaint()             # the file is read here, in the GUI thread: show it now
         try:
             data = load_data_file(path, self.label_col.currentData())
         except DataFileError as exc:
+            self.set_busy(None)
             self.show_file_error(path, exc)
             return False
         self.params = self.params.replace(dataset="file")
         self.form.set_params(self.params)
         self._update_enabled(self.params)
         self.banner.setProperty("kind", None)
+        # covered until the new data's first state (P is computed in the worker)
+        self._file_n = data.n
+        text = self.busy_text(self.params)
+        self.set_busy(text)
+        self.expect_fresh_state(text)
         self.runner.invoke("set_data", data)
         n = min(data.n, self.params.n_points)
         more = (f" Using a random {n} of them (raise 'Points N', up to 3000, for more)."
