@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
@@ -30,12 +30,14 @@ from nnsim.panels.base import Panel
 from nnsim.panels.mlp_loss import LossView
 from nnsim.panels.mlp_views import RegionGrid, UnitMosaic, region_rgb, run_color
 from nnsim.widgets.confusion import ConfusionView
-from nnsim.widgets.network_diagram import NetworkDiagram
-from nnsim.widgets.plots import make_plot
+from nnsim.widgets.network_diagram import NEG_COLOR, POS_COLOR, NetworkDiagram
+from nnsim.widgets.plots import make_plot, pt, theme
 
 #: while playing, text (tables, equations, titles) is refreshed at most this often: numbers that
 #: change 30 times a second cannot be read, and laying out rich text every frame is not free
 TEXT_INTERVAL = 0.2
+
+POS_HEX, NEG_HEX = ("#%02x%02x%02x" % c for c in (POS_COLOR, NEG_COLOR))
 
 _LR4 = dict(dataset="moons", runs=4, lr1=0.01, lr2=1.0, lr3=10.0, lr4=40.0, max_steps=2000, inspect=2)
 _OVERFIT = dict(dataset="moons", n_points=60, noise=0.35, test_fraction=0.5, layers=2, units=64,
@@ -50,8 +52,42 @@ def _html_label() -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet("QLabel { background: white; padding: 6px; font-size: 11pt; }")
+    label.setStyleSheet(_label_css())
+    label.setAutoFillBackground(True)
     return label
+
+
+def _label_css() -> str:
+    """Theme colours through the palette; the size scaled with the text (a style sheet fixes the
+    font, so it is set again when the text scale changes: MLPPanel.restyle_views)."""
+    return f"QLabel {{ background: palette(base); color: palette(text); padding: 6px; font-size: {pt(11)}; }}"
+
+
+class _Inside(QSplitter):
+    """The hidden units and the network diagram: side by side when the bottom row is wide
+    (presentation mode, large screens), one above the other when it is narrow (a 1280-pixel window
+    with the parameter form), so that both stay at least 180 × 120 px and the tabs beside them keep
+    room for the confusion matrices."""
+
+    def __init__(self, first: QWidget, second: QWidget, row: QWidget):
+        super().__init__(Qt.Orientation.Horizontal)
+        self.addWidget(first)
+        self.addWidget(second)
+        self.setChildrenCollapsible(False)
+        self._row = row
+        row.installEventFilter(self)
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
+        if obj is self._row and event.type() == QEvent.Type.Resize:
+            w, h = event.size().width(), event.size().height()
+            # side by side needs 2 × 200 px for the views and ~380 px for the tabs (the confusion
+            # matrices); stacked, the bottom row is at least two views high (the splitter sees to it)
+            stacked = w < 820 and h >= 200
+            want = Qt.Orientation.Vertical if stacked else Qt.Orientation.Horizontal
+            if want != self.orientation():
+                self.setOrientation(want)
+                self.setSizes([1, 1])
+        return False
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:
@@ -122,10 +158,10 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
     def build_views(self, area: QWidget) -> None:
         self.regions = RegionGrid()
         self.regions.clicked.connect(self._on_region_clicked)
-        caption = QLabel("Colour = predicted class (paler = less sure); filled = training points, "
-                         "hollow = test points; title: training | test accuracy.")
+        caption = QLabel("Colour: predicted class (paler: less sure). Filled: training points, "
+                         "hollow: test points. Title: training | test accuracy.")
         caption.setWordWrap(True)
-        caption.setStyleSheet("color:#333; font-size: 10pt;")
+        caption.setMinimumWidth(60)             # (a long caption must not widen the column)
         reg_box = QWidget()
         rl = QVBoxLayout(reg_box)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -142,7 +178,10 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(reg_box)
         top.addWidget(loss_box)
-        top.setSizes([560, 600])
+        top.setChildrenCollapsible(False)
+        top.setStretchFactor(0, 1)
+        top.setStretchFactor(1, 1)
+        top.setSizes([1000, 1000])               # (halves of whatever room there is)
 
         self.units = UnitMosaic()
         # (short box titles: a QGroupBox is never narrower than its title, and long titles here
@@ -153,14 +192,27 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         QVBoxLayout(self.units_box).addWidget(self.units)
         self.diagram = NetworkDiagram()
         self.diagram.edge_clicked.connect(self._on_edge_clicked)
-        self.diagram_box = QGroupBox("Network: blue w > 0, red w < 0")
+        self.diagram_box = QGroupBox("Network")
         self.diagram_box.setToolTip("Edge colour: sign of the weight; edge width ∝ |w|. Click an edge "
                                     "for the chain rule of that weight.")
-        QVBoxLayout(self.diagram_box).addWidget(self.diagram)
+        # the colour key under the box title: coloured swatches, words in the theme's text colour
+        # (a group box title can be neither coloured nor wrapped, and a long one was cut)
+        self.diagram_key = QLabel()
+        self.diagram_key.setTextFormat(Qt.TextFormat.RichText)
+        self.diagram_key.setWordWrap(True)
+        self.diagram_key.setMinimumWidth(60)
+        dl = QVBoxLayout(self.diagram_box)
+        dl.setSpacing(2)
+        dl.addWidget(self.diagram_key)
+        dl.addWidget(self.diagram, 1)
+        for box in (self.units_box, self.diagram_box):
+            box.layout().setContentsMargins(4, 4, 4, 4)
 
         self.tabs = QTabWidget()
-        self.tabs.setUsesScrollButtons(False)          # every tab stays in view (names elided if narrow)
-        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        # tab names are never elided ("R…", "Bac…" could not be read): when the tabs are narrower
+        # than their names, the tab bar scrolls (arrow buttons)
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
         self.runs_label = _html_label()
         self.tabs.addTab(_scrolled(self.runs_label), "Runs")
         self.equation = _html_label()
@@ -178,9 +230,8 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self.tabs.addTab(grad_page, "Grad check")
         self.tabs.setTabToolTip(self.tabs.count() - 1, "Gradient check: backprop against centred finite "
                                 "differences")
-        self.act_widget = make_plot("", "z", "φ(z), φ′(z)", legend=True)
-        self.act_plot = self.act_widget.getPlotItem()
-        self.act_plot.legend.anchor((0, 0), (0, 0), offset=(10, 10))     # top left is empty for all φ
+        self.act_widget = make_plot("", "z", "φ(z), φ′(z)", legend="auto")
+        self.act_plot = self.act_widget.getPlotItem()     # (its legend: right of a wide plot, else below)
         self.act_curve = self.act_plot.plot([], [], pen=pg.mkPen("#0072B2", width=3), name="φ(z)")
         self.dact_curve = self.act_plot.plot([], [], pen=pg.mkPen("#D55E00", width=3, style=Qt.PenStyle.DashLine),
                                              name="φ′(z)")
@@ -193,19 +244,28 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.units_box)
-        bottom.addWidget(self.diagram_box)
+        self.inside = _Inside(self.units_box, self.diagram_box, bottom)
+        bottom.addWidget(self.inside)
         bottom.addWidget(self.tabs)
-        bottom.setSizes([290, 240, 420])
+        bottom.setChildrenCollapsible(False)
+        bottom.setStretchFactor(0, 4)
+        bottom.setStretchFactor(1, 5)
+        bottom.setSizes([400, 500])
         # titles that grow with the run's numbers must not set the window's minimum width (the
-        # window has to fit a 1280-pixel projector): below these widths the titles are cut instead
-        for w, least in ((self.units_box, 150), (self.diagram_box, 130), (self.tabs, 180)):
+        # window has to fit a 1280-pixel projector): below these widths the titles are cut instead;
+        # the views inside stay at least 180 × 120 px (the box's margins and title around them)
+        for w, least in ((self.units_box, 200), (self.diagram_box, 200), (self.tabs, 260)):
             w.setMinimumWidth(least)
+        for v in (self.units, self.diagram):
+            v.setMinimumSize(184, 124)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setSizes([500, 380])
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([600, 400])     # (the bottom row's minimum height wins where it needs it)
         lay = QHBoxLayout(area)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
@@ -228,6 +288,15 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self.open_button.clicked.connect(self._on_open_clicked)
         el.addWidget(self.open_button)
         self.side.addWidget(edit)
+
+    def restyle_views(self) -> None:
+        """Theme or text size changed: the rich-text pages get the new size (their colours come from
+        the palette and from the text made again by render_snapshot, which Panel.restyle calls)."""
+        css = _label_css()
+        for label in (self.runs_label, self.equation, self.gradcheck_label):
+            if label.styleSheet() != css:
+                label.setStyleSheet(css)
+        self._text_time = 0.0
 
     def figures(self) -> dict:
         return {"Loss curves": self.loss_widget, "Decision regions": self.regions,
@@ -261,21 +330,27 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
             self._drawn_regions = [None] * n
         for k, r in enumerate(snap.runs):
             if self._drawn_regions[k] is not r.region_class or self._drawn_regions[k] is None:
-                self.regions.set_region(k, region_rgb(r.region_class, r.region_conf))
+                self.regions.set_region(k, region_rgb(r.region_class, r.region_conf), r.region_class,
+                                        r.region_conf, f"run {r.index}, eta={r.lr:g}")
                 self._drawn_regions[k] = r.region_class
             if text or self.regions.plots[k].titleLabel.text == "":
                 self.regions.set_title(k, self._run_title(r, snap))
         self.loss.draw(snap)
         inspected = snap.runs[snap.inspect - 1]
-        self.units_box.setTitle(f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)})")
+        self._set_box_title(self.units_box, f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)})")
         self.units.set_maps(snap.unit_maps, snap.unit_layer, snap.unit_index, snap.unit_dead, snap.hidden)
         dead = [snap.unit_dead[snap.unit_layer == l] for l in range(1, len(snap.sizes) - 1)]
         e = snap.explanation
         self.diagram.set_network(snap.sizes, snap.weights, self._layer_names(snap),
                                  selected=(e.layer, e.i, e.j) if e is not None else None, dead=dead,
-                                 n_classes=snap.n_classes, biases=snap.biases)
-        faint = ", |w| < ¼ max hidden" if self.diagram.faint_hidden else ""
-        self.diagram_box.setTitle(f"Network of run {snap.inspect}: w > 0 blue, < 0 red{faint}")
+                                 n_classes=snap.n_classes, biases=snap.biases,
+                                 short_names=self._layer_names(snap, short=True))
+        self._set_box_title(self.diagram_box, f"Network of run {snap.inspect}")
+        faint = " (|w| &lt; ¼ max not drawn)" if self.diagram.faint_hidden else ""
+        key = (f"<span style='color:{POS_HEX}'>■</span>&nbsp;w&nbsp;&gt;&nbsp;0 &nbsp; "
+               f"<span style='color:{NEG_HEX}'>■</span>&nbsp;w&nbsp;&lt;&nbsp;0{faint}")
+        if self.diagram_key.text() != key:
+            self.diagram_key.setText(key)
         self._render_confusion(snap, inspected)
         self._render_activation(snap)
         if text:
@@ -304,7 +379,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self.dact_curve.setData(z, dphi)
         title = mlp_text.activation_title(snap.hidden)
         if self.act_plot.titleLabel.text != title:
-            self.act_plot.setTitle(title, size="11pt", color="#111")
+            self.act_plot.setTitle(title)
 
     def _render_confusion(self, snap, r) -> None:
         """The inspected run's matrices (cheap when unchanged: drawn every frame, also when the tab is
@@ -322,8 +397,14 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
             self._render_tab(self.snapshot)
 
     @staticmethod
-    def _layer_names(snap) -> list[str]:
-        if len(snap.sizes) > 4:          # narrow columns: short labels
+    def _set_box_title(box: QGroupBox, text: str) -> None:
+        if box.title() != text:          # (a group box relays itself out on every setTitle)
+            box.setTitle(text)
+
+    @staticmethod
+    def _layer_names(snap, short: bool = False) -> list[str]:
+        """Column labels of the network diagram (it uses the short ones, or none, when narrow)."""
+        if short or len(snap.sizes) > 4:          # narrow columns: short labels
             return (["x"] + [f"h{l}<br>{snap.sizes[l]}" for l in range(1, len(snap.sizes) - 1)]
                     + [f"ŷ<br>{snap.sizes[-1]}"])
         names = ["inputs<br>x₁, x₂"]
@@ -334,13 +415,21 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
 
     @staticmethod
     def _run_title(r, snap) -> str:
+        """"■ η = 40: 82.9 % | 83.3 %": the swatch in the run's colour, the words in the theme's text
+        colour (coloured words fail the contrast rule on white and on dark)."""
+        # two lines, so that every heatmap of the grid has the same title height (and size); no-break
+        # spaces: a narrow title wraps between words, never inside "η = 40" or "82.9 | 83.3 %"
         c = run_color(r.index - 1)
-        head = f"<span style='color:{c}'><b>■ η = {mlp_text.num(r.lr)}</b></span>"
+        head = f"<span style='color:{c}'>■</span>&nbsp;<b>η&nbsp;=&nbsp;{mlp_text.num(r.lr)}</b><br>"
         if r.state == "diverged":
-            return head + f": <b style='color:#C00000'>diverged at step {r.diverged_at}</b>"
-        test = f" | {mlp_text.pct(r.test_acc_now)}" if len(snap.X_test) else ""
-        stop = f" (stopped at {r.stopped_at})" if r.state == "stopped" else ""
-        return head + f": {mlp_text.pct(r.train_acc_now)}{test}{stop}"
+            return head + f"<b style='color:{theme().bad}'>diverged at step&nbsp;{r.diverged_at}</b>"
+        train = mlp_text.pct(r.train_acc_now)
+        if len(snap.X_test):     # "82.9 | 83.3 %": one per-cent sign for both
+            acc = f"{train.removesuffix(' %')}&nbsp;|&nbsp;{mlp_text.pct(r.test_acc_now)}"
+        else:
+            acc = train
+        stop = f" (stopped at&nbsp;{r.stopped_at})" if r.state == "stopped" else ""
+        return head + acc.replace(" %", "&nbsp;%") + stop
 
     def status_message(self, snap):
         text, kind = super().status_message(snap)

@@ -1,5 +1,6 @@
 """The MLP panel's loss view: training (solid) and test (dashed) loss of every run on one plot,
-linear or log axis, with a legend above the plot (it never hides a curve) and a red × where a run
+linear or log axis, with a legend below the x axis (outside the data: it never hides a curve; it
+names the line styles and each run's colour, also in an exported picture) and a red × where a run
 diverged or where early stopping found its best test loss."""
 
 from __future__ import annotations
@@ -7,19 +8,36 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from nnsim.panels import mlp_text
 from nnsim.panels.mlp_views import run_color
-from nnsim.widgets.plots import long_series, make_plot
+from nnsim.widgets.plots import add_legend, line_width, long_series, make_plot, theme
+
+TRAIN_WIDTH = 2.2
+TEST_WIDTH = 2.0
+#: the test curves' dashes (in pen widths): long enough to read as dashes on a projector and in a
+#: picture exported at 2× (the curves are drawn as one polyline, so the pattern runs along them)
+TEST_DASHES = [4.0, 2.5]
+
+
+def test_pen(color, width: float) -> pg.QtGui.QPen:
+    pen = pg.mkPen(color, width=width)
+    pen.setStyle(Qt.PenStyle.CustomDashLine)
+    pen.setDashPattern(TEST_DASHES)
+    return pen
 
 
 class LossView(QWidget):
-    """Options row, legend and the plot; :meth:`draw` shows a snapshot's curves."""
+    """Options row and the plot (legend below its x axis); :meth:`draw` shows a snapshot's curves."""
+
+    nnsim_themed = True
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.widget = make_plot("Loss: training (solid), test (dashed)", "step", "mean loss J")
+        self.widget = make_plot("Loss", "step", "loss J")
+        self.widget.setToolTip("Training loss (solid) and test loss (dashed) of every run: the mean loss J "
+                               "over the whole training and test set. One step = one batch.")
         self.plot = self.widget.getPlotItem()
         for name in ("left", "bottom"):
             self.plot.getAxis(name).enableAutoSIPrefix(False)   # no "(x0.001)" on a loss axis
@@ -28,10 +46,13 @@ class LossView(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.getAxis("left").setStyle(maxTickLevel=0)
         self.plot.disableAutoRange()          # ranges are set by _set_ranges (see there)
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
-        self.legend.setStyleSheet("font-size: 11pt;")
+        # the legend: the two line styles, then one colour per run (entries change only when the
+        # number of runs, a run's state or the test option changes, never per frame)
+        self.legend = add_legend(self.plot, "auto")     # right of a wide plot, below a tall one
+        self._style_train = pg.PlotDataItem(pen=pg.mkPen(theme().fg, width=TRAIN_WIDTH))
+        self._style_test = pg.PlotDataItem(pen=test_pen(theme().fg, TEST_WIDTH))
+        self._run_samples: list[pg.PlotDataItem] = []
+        self._entries: list[tuple[object, str]] = []   # (sample item, text) in the legend now
         self.log_check = QCheckBox("log axis")
         self.log_check.setChecked(True)
         self.test_check = QCheckBox("test loss")
@@ -45,16 +66,15 @@ class LossView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(opts)
-        lay.addWidget(self.legend)
         lay.addWidget(self.widget, 1)
         self.train_curves: list[pg.PlotDataItem] = []
         self.test_curves: list[pg.PlotDataItem] = []
         self._markers: list[pg.PlotDataItem] = []
-        self._legend_key = self._axes = self._x_range = self._y_range = None
+        self._axes = self._x_range = self._y_range = None
         self._snap = None
 
     def _on_option(self, _checked=False):
-        self._legend_key = self._axes = self._y_range = None
+        self._axes = self._y_range = None
         if self._snap is not None:
             self.draw(self._snap)
 
@@ -62,31 +82,79 @@ class LossView(QWidget):
         while len(self.train_curves) < n:
             k = len(self.train_curves)
             c = run_color(k)
-            tr = self.plot.plot([], [], pen=pg.mkPen(c, width=2.2), name=f"run {k + 1} training")
-            te = self.plot.plot([], [], pen=pg.mkPen(c, width=1.3, style=Qt.PenStyle.DashLine),
-                                     name=f"run {k + 1} test")
-            mk = self.plot.plot([], [], pen=None, symbol="x", symbolSize=16,
-                                     symbolPen=pg.mkPen("#C00000", width=3), symbolBrush="#C00000")
+            tr = pg.PlotDataItem([], [], pen=pg.mkPen(c, width=line_width(TRAIN_WIDTH)))
+            te = pg.PlotDataItem([], [], pen=test_pen(c, line_width(TEST_WIDTH)))
+            tr._nnsim_base_width, te._nnsim_base_width = TRAIN_WIDTH, TEST_WIDTH   # (restyle_plot)
+            mk = pg.PlotDataItem([], [], pen=None, symbol="x", symbolSize=16,
+                                 symbolPen=pg.mkPen("#C00000", width=3), symbolBrush="#C00000")
+            for item in (tr, te, mk):
+                self.plot.addItem(item)
             for item in (tr, te):
                 long_series(item)
+            # dashes need one polyline: drawn segment by segment (long_series), every segment of a
+            # long curve is shorter than a dash and the test curves looked solid
+            te.curve.setSegmentedLineMode("off")
             self.train_curves.append(tr)
             self.test_curves.append(te)
             self._markers.append(mk)
+            sample = pg.PlotDataItem(pen=pg.mkPen(c, width=5))
+            self._run_samples.append(sample)
 
+    # ---- legend
+    def _set_legend(self, entries: list[tuple[object, str]]) -> None:
+        """Show ``entries`` (sample item, text); only what changed is touched."""
+        if [e[0] for e in entries] != [e[0] for e in self._entries]:
+            for item, _text in self._entries:
+                self.legend.removeItem(item)
+            for item, text in entries:
+                self.legend.addItem(item, text)
+                sample = self.legend.items[-1][0]
+                sample.setAcceptedMouseButtons(Qt.MouseButton.NoButton)   # (a click would hide it)
+            self._entries = list(entries)
+            self.legend.queue_reflow()
+            return
+        changed = False
+        for (item, text), (_old, old_text) in zip(entries, self._entries):
+            if text != old_text:
+                for sample, label in self.legend.items:
+                    if sample.item is item:
+                        label.setText(text)
+                changed = True
+        if changed:
+            self._entries = list(entries)
+            self.legend.updateSize()
+            self.legend.queue_reflow()
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries as plain text (for tests and the lab report)."""
+        return [label.text for _sample, label in self.legend.items]
+
+    def restyle(self) -> None:
+        """Theme change: the line-style samples are drawn in the theme's text colour."""
+        fg = theme().fg
+        self._style_train.setPen(pg.mkPen(fg, width=TRAIN_WIDTH))
+        self._style_test.setPen(test_pen(fg, TEST_WIDTH))
+        for sample, _label in self.legend.items:
+            sample.update()
+
+    # ---- drawing
     def draw(self, snap) -> None:
         self._snap = snap
         n = len(snap.runs)
         self._ensure_curves(n)
         log = self.log_check.isChecked()
-        every = "every step" if snap.eval_every == 1 else f"every epoch ({snap.eval_every} steps)"
-        axes = (log, every)
+        axes = (log, snap.eval_every)
         if axes != self._axes:        # (setLogMode/setLabel relayout the plot: not every frame)
             self.plot.setLogMode(y=log)
-            self.plot.setLabel("left", "mean loss J (log scale)" if log else "mean loss J")
-            self.plot.setLabel("bottom", f"step (one batch per step; losses evaluated {every})")
+            # (short: the label must fit the plot's height in presentation mode; the tooltip says
+            # that J is the mean over the data set)
+            self.plot.setLabel("left", "loss J (log)" if log else "loss J")
+            self.plot.setLabel("bottom", "step")
+            self.plot.setTitle("Loss" if snap.eval_every == 1 else
+                               f"Loss (evaluated every epoch: {snap.eval_every} steps)")
             self._axes = axes
         show_test = self.test_check.isChecked() and len(snap.X_test) > 0
-        labels = []
+        entries = [(self._style_train, "training")] + ([(self._style_test, "test")] if show_test else [])
         for k, (tr, te, mk) in enumerate(zip(self.train_curves, self.test_curves, self._markers)):
             visible = k < n
             tr.setVisible(visible)
@@ -115,15 +183,11 @@ class LossView(QWidget):
                 label += f" (diverged at step {r.diverged_at})"
             elif r.state == "stopped":
                 label += f" (early stop; best at {r.best_step})"
-            labels.append(label)
             tr.opts["name"] = f"{label} training"    # the CSV column names
             te.opts["name"] = f"{label} test"
+            entries.append((self._run_samples[k], label))
+        self._set_legend(entries)
         self._set_ranges(snap, log, show_test)
-        key = tuple(labels)
-        if key != self._legend_key:
-            self.legend.setText(" &nbsp; ".join(
-                f"<span style='color:{run_color(k)}'>▬</span> {label}" for k, label in enumerate(labels)))
-            self._legend_key = key
 
     def _set_ranges(self, snap, log: bool, show_test: bool) -> None:
         """x: 0 to the horizon (the curves grow towards it); y: the data's range, only changed when

@@ -1,6 +1,8 @@
 """Rich text of the MLP panel: the runs table, the chain rule for one weight with its numbers, the
 gradient-check report and the collapsed affine map of a linear network. Pure functions of a
-snapshot (no Qt), so they are easy to test."""
+snapshot (no widgets), so they are easy to test. Colours come from the current theme
+(:func:`nnsim.widgets.plots.theme`), read when the text is made: the panel makes it again on a theme
+change. Run colours appear only on swatches (■), never on words."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from nnsim.engine import activations as act
 from nnsim.panels.mlp_views import run_color
+from nnsim.widgets.plots import theme
 
 _NUM = "font-family: 'DejaVu Sans Mono', monospace;"
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -27,16 +30,34 @@ def pct(v: float) -> str:
     return "—" if not np.isfinite(v) else f"{100 * v:.1f} %"
 
 
+def _bad() -> str:
+    """Text colour meaning "wrong / diverged" in the current theme (≥ 4.5:1 on its background)."""
+    return theme().bad
+
+
+def _good() -> str:
+    return theme().good
+
+
+def _head() -> str:
+    """Style of a table's header row."""
+    return f"background:{theme().head_bg}"
+
+
+def _table(padding: int) -> str:
+    return f"<table cellspacing=0 cellpadding={padding} border=1 style='border-color:{theme().border}'>"
+
+
 def state_text(r) -> str:
     if r.state == "diverged":
-        return f"<b style='color:#C00000'>diverged at {r.diverged_at}</b>"
+        return f"<b style='color:{_bad()}'>diverged at {r.diverged_at}</b>"
     if r.state == "stopped":
-        return f"<b style='color:#8a5a00'>stopped at {r.stopped_at}</b> (best {r.best_step})"
+        return f"<b>stopped at {r.stopped_at}</b> (best {r.best_step})"
     return "running"
 
 
 def runs_table_html(snap) -> str:
-    rows = ["<tr style='background:#eee'><th>run</th><th>η</th><th>state</th><th>train loss</th>"
+    rows = [f"<tr style='{_head()}'><th>run</th><th>η</th><th>state</th><th>train loss</th>"
             "<th>test loss</th><th>train acc.</th><th>test acc.</th></tr>"]
     for r in snap.runs:
         c = run_color(r.index - 1)
@@ -49,7 +70,7 @@ def runs_table_html(snap) -> str:
             f"{'cross-entropy' if snap.loss == 'cross_entropy' else '½Σ(y − ŷ)²'}; {snap.optimizer}, "
             f"{batch}; {len(snap.X_train)} training and {len(snap.X_test)} test points. Every run "
             "started from the same weights and saw the same batches; only η differs.</p>")
-    table = "<table cellspacing=0 cellpadding=4 border=1 style='border-color:#bbb'>" + "".join(rows) + "</table>"
+    table = _table(4) + "".join(rows) + "</table>"
     return text + table + affine_html(snap)
 
 
@@ -110,7 +131,7 @@ def explanation_html(snap) -> str:
     else:
         terms = " + ".join(f"({num(w, 3)})({num(d, 3)})" for _, w, d in e.terms)
         more = f" + … ({e.n_terms - len(e.terms)} smaller)" if e.n_terms > len(e.terms) else ""
-        deriv = "φ′" if not e.bug else "φ′<span style='color:#C00000'>(buggy)</span>"
+        deriv = "φ′" if not e.bug else f"φ′<span style='color:{_bad()}'>(buggy)</span>"
         row(f"{d_name} = {deriv}({z_name}) · Σₖ W⁽{sup(l + 1)}⁾[{j}, k] δₖ⁽{sup(l + 1)}⁾")
         row(ind + "=", f"{num(e.phi_prime)} × ({terms}{more})")
         row(ind + "=", f"{num(e.phi_prime)} × {num(e.terms_sum)} = <b>{num(e.delta_j)}</b>")
@@ -130,10 +151,10 @@ def explanation_html(snap) -> str:
     else:
         out.append(f"<p>The {snap.optimizer} rule turns this gradient into the step (see the optimizer panel).</p>")
     if snap.batch < len(snap.X_train):
-        out.append("<p style='color:#555'>Training uses mini-batches: each step averages over its batch "
-                   "instead of all m samples; the chain rule is the same.</p>")
+        out.append(f"<p style='color:{theme().muted}'>Training uses mini-batches: each step averages over "
+                   "its batch instead of all m samples; the chain rule is the same.</p>")
     if e.bug:
-        out.append("<p style='color:#C00000'>The backprop bug is on: φ′ uses slope 0 for z &lt; 0 while "
+        out.append(f"<p style='color:{_bad()}'>The backprop bug is on: φ′ uses slope 0 for z &lt; 0 while "
                    "the forward pass uses the leaky slope, so backprop and the centred difference disagree.</p>")
     return "".join(out)
 
@@ -146,26 +167,27 @@ def gradcheck_html(snap) -> str:
     if rep is None:
         return intro + "<p><i>Press <b>Check gradients now</b>.</i></p>" + kink_note_html()
     ok = rep.passed
-    verdict = ("<b style='color:#0a7a0a'>PASSED</b>" if ok else "<b style='color:#C00000'>FAILED</b>")
+    good, bad = _good(), _bad()
+    verdict = (f"<b style='color:{good}'>PASSED</b>" if ok else f"<b style='color:{bad}'>FAILED</b>")
     head = (f"<p>{verdict}: run {rep.run} (η = {num(rep.lr)}) at step {rep.step}, h = {num(rep.h, 2)}, "
             f"m = {rep.m} samples.{' (stale: training moved on)' if rep.step != snap.step_count else ''}</p>")
-    rows = ["<tr style='background:#eee'><th>block</th><th>rel. error</th><th>worst entry: g vs g_num</th>"
+    rows = [f"<tr style='{_head()}'><th>block</th><th>rel. error</th><th>worst entry: g vs g_num</th>"
             "<th>fails</th><th></th></tr>"]
     for b in rep.blocks:
         if b.below_noise:
-            mark = "<b style='color:#0a7a0a'>pass</b> (≈ 0)"
+            mark = f"<b style='color:{good}'>pass</b> (≈ 0)"
         else:
-            mark = "<b style='color:#0a7a0a'>pass</b>" if b.passed else "<b style='color:#C00000'>FAIL</b>"
+            mark = f"<b style='color:{good}'>pass</b>" if b.passed else f"<b style='color:{bad}'>FAIL</b>"
         idx = ", ".join(str(v + 1) for v in b.worst_index)
         checked = "" if b.n_checked == b.n_total else f" ({b.n_checked} of {b.n_total} checked)"
         rows.append(f"<tr><td>{b.name} ({' × '.join(map(str, b.shape))}){checked}</td>"
                     f"<td style=\"{_NUM}\">{num(b.rel_error, 2)}</td>"
                     f"<td style=\"{_NUM}\">[{idx}] {num(b.worst_g, 4)} vs {num(b.worst_g_num, 4)}</td>"
                     f"<td>{b.n_entries_failing}</td><td>{mark}</td></tr>")
-    table = "<table cellspacing=0 cellpadding=3 border=1 style='border-color:#bbb'>" + "".join(rows) + "</table>"
+    table = _table(3) + "".join(rows) + "</table>"
     notes = []
     if rep.bug:
-        notes.append("<p style='color:#C00000'><b>Backprop bug on:</b> the leaky ReLU's derivative is taken as "
+        notes.append(f"<p style='color:{bad}'><b>Backprop bug on:</b> the leaky ReLU's derivative is taken as "
                      "0 for z &lt; 0 (the course code 004) while the forward pass uses the slope. Every weight "
                      "upstream of a unit with z &lt; 0 gets a wrong gradient, whatever h: that is what a failed "
                      "check looks like.</p>")
@@ -176,7 +198,7 @@ def gradcheck_html(snap) -> str:
 
 
 def kink_note_html() -> str:
-    return ("<p style='color:#444'><b>Why ReLU kinks can make single entries fail.</b> ReLU (and leaky "
+    return (f"<p style='color:{theme().muted}'><b>Why ReLU kinks can make single entries fail.</b> ReLU (and leaky "
             "ReLU, ReLU6) has no derivative at z = 0; backprop uses the one-sided value (0 for ReLU). If a "
             "unit's net input z lies within about h·|a| of 0, J(θ + h eᵢ) and J(θ − h eᵢ) fall on "
             "different sides of the kink and their difference averages the two slopes, so that entry "

@@ -11,13 +11,15 @@ quarter of the largest) is left out, which keeps a 2-64-64-3 network near 20 ms.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QCursor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QToolTip
 
-from nnsim.widgets.plots import class_color
+from nnsim.widgets.plots import TICK_PT, class_color, text_scale, theme
 
 POS_COLOR = (0, 114, 178)      # Okabe–Ito blue
 NEG_COLOR = (213, 94, 0)       # Okabe–Ito vermillion
@@ -37,6 +39,7 @@ def node_positions(sizes) -> list[np.ndarray]:
 
 class NetworkDiagram(pg.PlotWidget):
     edge_clicked = Signal(int, int, int)
+    nnsim_themed = True      # (the View menu calls restyle() on a theme or text-size change)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -46,7 +49,7 @@ class NetworkDiagram(pg.PlotWidget):
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setMenuEnabled(False)
-        self.setBackground("w")
+        self.setBackground(theme().bg)
         self._edge_items = {}
         for sign in (1, -1):
             for b in range(len(WIDTHS)):
@@ -64,6 +67,9 @@ class NetworkDiagram(pg.PlotWidget):
         self._nodes.setZValue(10)
         plot.addItem(self._nodes)
         self._labels: list[pg.TextItem] = []
+        self._label_sets: tuple = ((), ())      # (long names, short names) of the columns
+        self.label_mode = "none"                # which set is shown: "long", "short" or "none"
+        self._fit_key = None
         self._key = None
         self._sizes = ()
         self._ys: list[np.ndarray] = []
@@ -74,18 +80,22 @@ class NetworkDiagram(pg.PlotWidget):
         self._names = ()
         plot.scene().sigMouseClicked.connect(self._on_clicked)
         plot.scene().sigMouseMoved.connect(self._on_moved)
+        plot.getViewBox().sigResized.connect(self.fit_labels)
 
     def set_network(self, sizes, weights, layer_names, selected=None, dead=None, n_classes=0,
-                    biases=None) -> None:
+                    biases=None, short_names=None) -> None:
         """Draw ``weights`` (list of (n_l, n_{l+1}) arrays) of a network with ``sizes``.
-        ``layer_names``: a label per column; ``selected``: (l, i, j) 1-based or None; ``dead``: per
-        hidden layer a bool array (units drawn grey); ``n_classes`` colours the output units;
-        ``biases`` (one array per layer after the input) are shown when hovering a unit."""
+        ``layer_names``: a label per column (``short_names``: shorter ones, used when the long ones
+        would run into each other; when neither fits, the columns are not labelled); ``selected``:
+        (l, i, j) 1-based or None; ``dead``: per hidden layer a bool array (units drawn grey);
+        ``n_classes`` colours the output units; ``biases`` (one array per layer after the input) are
+        shown when hovering a unit."""
         sizes = tuple(int(s) for s in sizes)
         self._biases = tuple(np.asarray(b, dtype=float).ravel() for b in biases) if biases is not None else ()
         self._names = tuple(str(n) for n in layer_names)
-        key = (sizes, tuple(layer_names))
+        key = (sizes, tuple(layer_names), tuple(short_names or ()))
         if key != self._key:
+            self._label_sets = (tuple(str(n) for n in layer_names), tuple(str(n) for n in (short_names or ())))
             self._build(sizes, layer_names)
             self._key = key
             self._brush_key = None
@@ -156,13 +166,74 @@ class NetworkDiagram(pg.PlotWidget):
         ys = np.concatenate(self._ys)
         size = 14 if max(sizes) <= 16 else (9 if max(sizes) <= 32 else 6)
         self._nodes.setData(xs, ys, size=size)
-        for l, name in enumerate(layer_names):
-            t = pg.TextItem(html=f"<div style='text-align:center; font-size:10pt; color:#222'>{name}</div>",
-                            anchor=(0.5, 0))
+        for l, _name in enumerate(layer_names):
+            t = pg.TextItem(anchor=(0.5, 0))
             t.setPos(l, -0.56)
             plot.addItem(t)
             self._labels.append(t)
-        plot.setRange(xRange=(-0.4, len(sizes) - 0.6), yRange=(-0.8, 0.56), padding=0)
+        self._fit_key = None
+        self.fit_labels()
+
+    # ---- column labels that never overlap
+    @staticmethod
+    def _label_font() -> QFont:
+        font = QFont()
+        font.setPointSizeF(TICK_PT * text_scale())
+        return font
+
+    @staticmethod
+    def _lines(name: str) -> list[str]:
+        return [re.sub(r"<[^>]+>", "", part).strip() for part in re.split(r"<br\s*/?>", name)]
+
+    def fit_labels(self, *_args) -> None:
+        """Choose the column labels for the diagram's size on screen: the long names if each fits its
+        column, else the short ones, else none; and keep a band under the units as high as the
+        labels (in screen pixels), so they are never cut and never sit on the units."""
+        plot = self.getPlotItem()
+        if not self._sizes:
+            return
+        vb = plot.getViewBox()
+        r = vb.rect()
+        w, h = r.width(), r.height()
+        font = self._label_font()
+        key = (round(w), round(h), font.pointSizeF(), theme().fg, self._label_sets)
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        fm = QFontMetricsF(font)
+        pitch = w / max(len(self._sizes) - 0.2, 0.8)         # screen px from one column to the next
+        mode, names = "none", ()
+        for candidate, texts in zip(("long", "short"), self._label_sets):
+            if len(texts) != len(self._sizes):
+                continue
+            widest = max(fm.horizontalAdvance(line) for name in texts for line in self._lines(name))
+            lines = max(len(self._lines(name)) for name in texts)
+            band = lines * fm.lineSpacing() + 10                 # (the text item's margins)
+            if widest + 10 <= pitch and h - band >= 60:
+                mode, names = candidate, texts
+                break
+        self.label_mode = mode
+        fg = theme().fg
+        for t, name in zip(self._labels, names or [""] * len(self._labels)):
+            t.setFont(font)
+            t.setHtml(f"<div style='text-align:center; color:{fg}'>{name}</div>")
+            t.setVisible(bool(names))
+        y_lo = -0.56
+        if names:
+            lines = max(len(self._lines(name)) for name in names)
+            band = lines * fm.lineSpacing() + 10
+            per_unit = (h - band) / 1.12                         # px per y unit above the band
+            y_lo = -0.56 - band / max(per_unit, 1e-6)
+        plot.setRange(xRange=(-0.4, len(self._sizes) - 0.6), yRange=(y_lo, 0.56), padding=0)
+
+    def label_rects(self) -> list:
+        """Scene rectangles of the visible column labels (for tests: they must not overlap)."""
+        return [t.mapRectToScene(t.boundingRect()) for t in self._labels if t.isVisible()]
+
+    def restyle(self) -> None:
+        """Theme or text size changed: the labels in the theme's colour and the scaled size."""
+        self._fit_key = None
+        self.fit_labels()
 
     # ---- hover: the numbers of the unit or weight under the mouse
     def describe_at(self, x: float, y: float) -> str | None:

@@ -57,7 +57,8 @@ def test_opens_on_the_four_learning_rates_and_the_diverging_run_is_marked(panel,
     assert bad.state == "diverged" and f"diverged at step {bad.diverged_at}" in panel.banner.text()
     assert "diverged" in panel.regions.plots[3].titleLabel.text
     assert all(r.state == "running" and r.steps_done == 60 for r in snap.runs[:3])
-    assert f"diverged at step {bad.diverged_at}" in panel.loss_legend.text()
+    # (the loss legend is now a legend item below/right of the plot, exported with it)
+    assert f"η = 40 (diverged at step {bad.diverged_at})" in panel.loss.legend_texts()
     # every heatmap shows its run's regions; the loss curves are the snapshot's
     for k, r in enumerate(snap.runs):
         img = panel.regions.images[k].image
