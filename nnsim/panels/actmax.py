@@ -17,6 +17,7 @@ import csv
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QSlider, QSpinBox, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -28,13 +29,35 @@ from nnsim.engine.cnn import LAYER_LABELS, ConvNet
 from nnsim.engine.datasets import DataFileError
 from nnsim.engine.digits import load_data_file
 from nnsim.panels.actmax_tabs import TrainingTabs
-from nnsim.panels.actmax_views import DrawCanvas, ImageRow, diverging_rgb, finite_range, gray_rgb
+from nnsim.panels.actmax_views import (DrawCanvas, ImageRow, SquareHolder, color_key, diverging_rgb,
+                                       finite_range, gray_rgb)
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import class_color, make_plot
+from nnsim.widgets.plots import class_color, line_width, make_plot, theme
 
 _BASE = {"target_kind": "class", "am_optimizer": "sgd", **REGULARIZER_PRESETS["none"], "blur_every": 4}
 MAP_LAYERS = ("relu1", "relu2", "pool")
 START_PENS = ("#0072B2", "#E69F00", "#555555", "#009E73", "#CC79A7")
+#: "all zeros" on a dark background: the grey must stay visible (≥ 3:1 for a line)
+START_PENS_DARK = ("#56B4E9", "#E69F00", "#BBBBBB", "#009E73", "#CC79A7")
+HEAD_PEN = "#D00000"
+#: the parameter groups that only change the ascent (the network is kept, the images recomputed)
+_AM_GROUPS = ("Activation maximization", "Regularizers (Yosinski et al.)")
+
+
+def start_pen(k: int) -> str:
+    """The colour of start k's curves (and of its swatch in the key) in the current theme."""
+    pens = START_PENS_DARK if theme().name == "dark" else START_PENS
+    return pens[k % len(pens)]
+
+
+def bar_brushes(K: int) -> list:
+    """The class colours of the probability bars; the black one in the theme's text colour (a black
+    bar would vanish on the dark background)."""
+    out = []
+    for k in range(K):
+        c = class_color(k)
+        out.append(QColor(theme().fg) if c.name() == "#000000" else c)
+    return out
 
 
 def _reg(name: str, **extra) -> dict:
@@ -96,6 +119,50 @@ which digits it mixes up.</p>
         """Presets only change the ascent (target, iterations, regularizers): the network is kept."""
         self.set_params(self.params.replace(**self.presets[name]))
 
+    # ---- busy state ------------------------------------------------------------------------------
+    # A new network (structure, data, loaded weights) and a new ascent (presets, the ascent's
+    # parameters) are computed in the worker before the next frame: until that frame is drawn the
+    # views are covered (after BUSY_DELAY_MS), never the old pictures beside the new form values.
+    # The cover is lifted by a query sent right behind the change: it is answered after the
+    # change's frame (one worker, one queue), whatever its step count.
+    def busy_text(self, params) -> str:
+        if params.dataset == "file":
+            return "Loading the data and building the CNN…"
+        if params.pretrained:
+            return ("Loading the CNN's weights and maximizing the activation from the five starts…")
+        return "Building a new, untrained CNN (Play trains it)…"
+
+    def _ascent_text(self, params) -> str:
+        return (f"Maximizing the activation from the five starts ({params.am_steps} iterations "
+                f"each)…")
+
+    def _cover_until_done(self, text: str) -> None:
+        """Cover the views (if it takes longer than BUSY_DELAY_MS) until the worker has sent the
+        frame of the change just requested."""
+        self.expect_fresh_state(text)
+        self._fresh_seq = getattr(self, "_fresh_seq", 0) + 1
+        seq = self._fresh_seq
+
+        def done(_result, _error, seq=seq):
+            if seq == self._fresh_seq:
+                self.set_busy(None)
+
+        self.runner.query("watch_value", callback=done)
+
+    def _on_params_edited(self, params):
+        live, structural = params.live_changes(self.params)
+        super()._on_params_edited(params)
+        groups = {fi.name: fi.group for fi in params.fields_info()}
+        ascent = any(groups.get(n) in _AM_GROUPS for n in live)
+        if structural:
+            self._cover_until_done(self.busy_text(params))
+        elif ascent and self.snapshot is not None and self.snapshot.phase == PHASE_READY:
+            self._cover_until_done(self._ascent_text(params))
+
+    def _on_reset(self, seed: int):
+        super()._on_reset(seed)
+        self._cover_until_done(self.busy_text(self.params))
+
     # ---- views -------------------------------------------------------------------------------
     def build_views(self, area: QWidget) -> None:
         self._speed_before = None
@@ -114,6 +181,9 @@ which digits it mixes up.</p>
         tab = QWidget()
         v = QVBoxLayout(tab)
         self.am_grid = ImageRow([START_LABELS[s] for s in am.STARTS + ("image",)], caption_rows=2)
+        self.am_grid.setToolTip("The input x after the ascent from each start (black = its smallest pixel, "
+                                "white = its largest). Under each image: the network's confidence in the "
+                                "target class, and the range x ∈ [min, max] of its pixels.")
         row = QHBoxLayout()
         self.scrubber = QSlider(Qt.Orientation.Horizontal)
         self.scrubber.setRange(0, 10)
@@ -130,23 +200,25 @@ which digits it mixes up.</p>
         row.addWidget(self.scrubber, 1)
         row.addWidget(self.scrub_label)
         row.addWidget(self.border_check)
-        self.act_widget = make_plot("Target activation a(x)", "iteration", "a(x)", legend=True)
+        # (the key is in a(x)'s title, never over the data: a legend of five starts would take
+        # the height a projector does not have; the confidence curves share its colours)
+        self.act_widget = make_plot("Target activation a(x)", "iteration", "a(x)")
         self.conf_widget = make_plot("Confidence", "iteration", "probability")
-        self.act_widget.getPlotItem().legend.setOffset((10, 10))  # the curves rise to the right
         self._act_curves, self._conf_curves, self._heads = [], [], []
         for k, s in enumerate(am.STARTS + ("image",)):
-            pen = pg.mkPen(START_PENS[k], width=2.5)
+            pen = pg.mkPen(start_pen(k), width=2.5)
             self._act_curves.append(self.act_widget.getPlotItem().plot([], [], pen=pen, name=START_LABELS[s],
                                                                        connect="finite"))
             self._conf_curves.append(self.conf_widget.getPlotItem().plot([], [], pen=pen, connect="finite"))
         for w in (self.act_widget, self.conf_widget):
-            head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#D00000", width=1.5, style=Qt.PenStyle.DashLine))
+            head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(HEAD_PEN, width=1.5, style=Qt.PenStyle.DashLine))
             w.getPlotItem().addItem(head)
             self._heads.append(head)
         self.conf_widget.getPlotItem().setYRange(0, 1.02, padding=0)
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.act_widget)
         curves.addWidget(self.conf_widget)
+        curves.setSizes([560, 440])  # (a(x) carries the legend)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.am_grid)
         top = QWidget()
@@ -155,7 +227,9 @@ which digits it mixes up.</p>
         tv.addLayout(row)
         tv.addWidget(curves, 1)
         split.addWidget(top)
-        split.setSizes([380, 360])
+        split.setSizes([420, 580])   # (the curves' titles carry the key)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         v.addWidget(split)
         self.tabs.addTab(tab, "Activation maximization")
 
@@ -164,9 +238,9 @@ which digits it mixes up.</p>
         h = QHBoxLayout(tab)
         left = QVBoxLayout()
         self.canvas = DrawCanvas()
-        self.canvas.setFixedSize(320, 320)  # square: the whole canvas is the image
         self.canvas.drawn.connect(lambda img: self.runner.invoke("set_input", img))
-        left.addWidget(self.canvas, 0, Qt.AlignmentFlag.AlignHCenter)
+        # square (the whole canvas is the image), 320 px at most, smaller when the room is short
+        left.addWidget(SquareHolder(self.canvas, min_side=150, max_side=320))
         self.input_label = QLabel()
         self.input_label.setWordWrap(True)
         left.addWidget(self.input_label)
@@ -188,7 +262,11 @@ which digits it mixes up.</p>
         pick.addWidget(self.test_spin, 1)
         left.addLayout(pick)
         left.addStretch(1)
-        h.addLayout(left, 2)
+        left_w = QWidget()
+        left_w.setLayout(left)
+        left.setContentsMargins(0, 0, 0, 0)
+        left_w.setMaximumWidth(380)   # (the rest of a wide screen goes to the maps)
+        h.addWidget(left_w, 2)
         right = QSplitter(Qt.Orientation.Vertical)
         self.maps_row = ImageRow([LAYER_LABELS[n] for n in MAP_LAYERS], caption_rows=1)
         right.addWidget(self.maps_row)
@@ -196,7 +274,7 @@ which digits it mixes up.</p>
         self.prob_widget = make_plot("Output probabilities", "class", "probability p_k")
         pp = self.prob_widget.getPlotItem()
         self.prob_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
-                                         brushes=[class_color(k) for k in range(10)])
+                                         brushes=bar_brushes(10))
         pp.addItem(self.prob_bars)
         pp.setYRange(0, 1.02, padding=0)
         pp.getAxis("bottom").setTicks([[(k, str(k)) for k in range(10)]])
@@ -230,6 +308,16 @@ which digits it mixes up.</p>
                 "Loss": self.loss_widget, "Accuracy": self.acc_widget, "Confusion matrix": self.confusion,
                 "Class pixel std": self.std_grid}
 
+    def restyle_views(self) -> None:
+        """The start colours follow the theme (a dark grey line would vanish on the dark background)."""
+        for k, (a, c) in enumerate(zip(self._act_curves, self._conf_curves)):
+            for curve in (a, c):
+                pen = pg.mkPen(curve.opts["pen"])
+                pen.setColor(QColor(start_pen(k)))
+                curve.setPen(pen)
+        for line in self._heads:
+            line.setPen(pg.mkPen(HEAD_PEN, width=line_width(1.5), style=Qt.PenStyle.DashLine))
+
     # ---- rendering (a pure function of the snapshot) -----------------------------------------
     def render_snapshot(self, snap) -> None:
         self.source_label.setText(f"<b>Weights:</b> {snap.source}<br><b>Data:</b> {snap.data_name} "
@@ -251,7 +339,9 @@ which digits it mixes up.</p>
     def _render_am(self, snap) -> None:
         n = len(snap.am_starts)
         if n == 0:
+            # (no old pictures beside a network that is being trained or was just replaced)
             for k in range(len(self.am_grid.images)):
+                self.am_grid.clear_image(k)
                 self.am_grid.set_caption(k, "train the network first (Play)")
             for c in self._act_curves + self._conf_curves:
                 c.setData([], [])
@@ -262,6 +352,7 @@ which digits it mixes up.</p>
         imgs = zero_border(snap.am_images) if border else snap.am_images
         probs = snap.am_border_probs if border else snap.am_head_probs
         k_t, head = snap.am_class, snap.am_head
+        muted = theme().muted
         for k in range(n):
             img = imgs[k, 0]
             lo, hi = finite_range(img)
@@ -276,7 +367,10 @@ which digits it mixes up.</p>
                 cap = f"predicted {top}, p = {p[top]:.4f}"
             if border:
                 cap += " (border zeroed)"
-            cap += f"<br><span style='color:#666'>pixels {lo:.2f} … {hi:.2f}</span>"
+            # (the second line: the range of the image's pixels, black … white)
+            # (the start's colour is keyed in the a(x) title: a swatch here would break the line
+            # in a narrow column)
+            cap = f"{cap}<br><span style='color:{muted}'>x ∈ [{lo:.2f}, {hi:.2f}]</span>"
             self.am_grid.set_caption(k, cap)
         x = np.arange(snap.am_activation.shape[1])
         for k in range(len(self._act_curves)):
@@ -288,7 +382,8 @@ which digits it mixes up.</p>
                 self._conf_curves[k].setData([], [])
         what = f"p({k_t})" if k_t >= 0 else "top-class probability"
         self.conf_widget.getPlotItem().setTitle(f"Confidence {what}")
-        self.act_widget.getPlotItem().setTitle(f"Target activation a(x): {snap.am_label}")
+        key = color_key([(start_pen(k), START_LABELS[s]) for k, s in enumerate(snap.am_starts)])
+        self.act_widget.getPlotItem().setTitle(f"Target activation a(x): {snap.am_label}<br>{key}")
         for line in self._heads:
             line.setValue(head)
         self.scrubber.blockSignals(True)
@@ -319,12 +414,13 @@ which digits it mixes up.</p>
             self.maps_row.set_rgb(k, rgb)
             self.maps_row.set_caption(k, cap)
         K = len(p)
-        self.prob_bars.setOpts(x=np.arange(K), height=p, brushes=[class_color(k) for k in range(K)])
+        self.prob_bars.setOpts(x=np.arange(K), height=p, brushes=bar_brushes(K))
         self.prob_widget.getPlotItem().setXRange(-0.6, K - 0.4, padding=0)
         f = snap.filters[:, 0]
         scale = finite_range(f, symmetric=True)[1]
         self.filters_row.set_rgb(0, diverging_rgb(tile_maps(f), scale))
-        self.filters_row.set_caption(0, f"{f.shape[0]} of 3×3, blue &lt; 0 &lt; red, |w| ≤ {scale:.2f}")
+        self.filters_row.set_caption(0, f"{f.shape[0]} of 3×3, |w|&nbsp;≤&nbsp;{scale:.2f}<br>"
+                                        "blue &lt; 0 &lt; red")
         self.test_spin.blockSignals(True)
         self.test_spin.setMaximum(max(snap.n_test - 1, 0))
         self.test_spin.setValue(snap.test_index)
@@ -363,6 +459,7 @@ which digits it mixes up.</p>
         self.form.set_params(self.params)
         self.banner.setProperty("kind", None)
         self.runner.invoke("set_data", data)
+        self._cover_until_done(f"Loading {data.name} and building an untrained CNN…")
         self.show_message(f"Loaded {data.name} from {path}; the network starts untrained.", "info")
         return True
 
@@ -412,6 +509,7 @@ which digits it mixes up.</p>
         self.banner.setProperty("kind", None)
         name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
         self.runner.invoke("use_network", cfg, net.theta.copy(), f"loaded from {name}")
+        self._cover_until_done(f"Loading the weights of {name} and maximizing the activation…")
         return True
 
     def export_confusion_csv(self, path):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from nnsim.engine.actmax import PHASE_TRAIN
 from nnsim.engine.metrics import most_confused
-from nnsim.panels.actmax_views import ImageRow, finite_range, gray_rgb
+from nnsim.panels.actmax_views import ImageRow, color_key, finite_range, gray_rgb
 from nnsim.widgets.confusion import ConfusionView
 from nnsim.widgets.plots import long_series, make_plot
 
@@ -26,12 +26,20 @@ class TrainingTabs:
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress_label = QLabel()
-        v.addWidget(self.progress_label)
-        v.addWidget(self.progress)
-        self.loss_widget = make_plot("Cross-entropy loss", "epoch", "loss", legend=True)
-        self.acc_widget = make_plot("Accuracy", "epoch", "accuracy")
-        self.acc_widget.getPlotItem().addLegend(offset=(-10, -10), labelTextSize="11pt").setBrush(
-            pg.mkBrush(255, 255, 255, 220))
+        self.progress_label.setWordWrap(True)
+        top = QHBoxLayout()                 # (one row: the plots get the height)
+        top.addWidget(self.progress_label, 3)
+        top.addWidget(self.progress, 2)
+        v.addLayout(top)
+        # (the keys are in the titles, never over the data: legends would take the height a
+        # projector does not have)
+        blue, orange, faint = "#0072B2", "#D55E00", "#7FB8D8"
+        self.loss_widget = make_plot("Cross-entropy loss<br>" + color_key(
+            [(faint, "mini-batch"), (blue, "training"), (orange, "held-out test")]), "epoch", "loss")
+        self.loss_widget.setToolTip("Faint: the loss of every mini-batch; markers: the epoch means on the "
+                                    "training images and the loss on the held-out test images.")
+        self.acc_widget = make_plot("Accuracy<br>" + color_key([(blue, "training"), (orange, "held-out test")]),
+                                    "epoch", "accuracy")
         lp, ap = self.loss_widget.getPlotItem(), self.acc_widget.getPlotItem()
         self.batch_curve = lp.plot([], [], pen=pg.mkPen((0, 114, 178, 110), width=1), name="mini-batch")
         long_series(self.batch_curve)
@@ -61,7 +69,7 @@ class TrainingTabs:
         self.std_note.setWordWrap(True)
         v.addWidget(self.std_note)
         self.std_grid = ImageRow([f"std of {k}" for k in range(10)] + [f"mean of {k}" for k in range(10)],
-                                 cols=5, caption_rows=1)
+                                 caption_rows=1, col_choices=(10, 5, 2, 1))  # (std row above mean row)
         v.addWidget(self.std_grid, 1)
         self.tabs.addTab(tab, "Class pixel std")
 
@@ -75,7 +83,7 @@ class TrainingTabs:
                                         f"{snap.epochs_total}, mini-batch {snap.batch_in_epoch} of "
                                         f"{snap.batches_per_epoch}{acc}")
         else:
-            self.progress_label.setText(f"Trained ({snap.source}){acc}")
+            self.progress_label.setText(f"Trained: {snap.source}" + ("" if "accuracy" in snap.source else acc))
         nb = len(snap.batch_loss)
         if nb:
             self.batch_curve.setData(np.arange(1, nb + 1) / max(snap.batches_per_epoch, 1), snap.batch_loss)
@@ -96,9 +104,11 @@ class TrainingTabs:
         of each epoch while training), with the pairs mixed up most often."""
         M = snap.test_confusion
         pairs = most_confused(M, 3)
-        worst = ("Mixed up most often (true → predicted):<br>"
-                 + ", ".join(f"{i} → {j} ({n}×)" for i, j, n in pairs) if pairs else "No digit mixed up.")
-        self.confusion.set_heading(f"Weights: {snap.confusion_note}<br>{worst}")
+        # (one paragraph that wraps to the view's width: the matrix below gets the height)
+        worst = ("mixed up most often (true → predicted): "
+                 + ", ".join(f"{i} → {j} ({n}×)" for i, j, n in pairs) if pairs
+                 else "no digit mixed up.")
+        self.confusion.set_heading(f"Weights: {snap.confusion_note}; {worst}")
         self.confusion.set_matrix(0, M)
 
     def _render_std(self, snap) -> None:
@@ -107,11 +117,11 @@ class TrainingTabs:
         hi = finite_range(std)[1]
         for k in range(min(K, 10)):
             self.std_grid.set_rgb(k, gray_rgb(std[k], 0.0, hi))
-            self.std_grid.set_caption(k, f"average {std[k].mean():.3f}")
+            self.std_grid.set_caption(k, f"avg {std[k].mean():.3f}")
             self.std_grid.set_rgb(10 + k, gray_rgb(mean[k], 0.0, 1.0))
         order = np.argsort(-std.mean(axis=(1, 2)))
         self.std_note.setText(
             "Pixel-wise standard deviation of each class's training images (top; white = varies most) "
-            "and their mean (bottom). The course article found the \"2\"s very different among "
+            "and their mean (bottom); \"avg\": the std averaged over the pixels. The course article found the \"2\"s very different among "
             "themselves and tried to maximize class 2. Classes by mean std, largest first: "
             + ", ".join(f"{k} ({std[k].mean():.3f})" for k in order[:5]) + ", …")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSizeF, Qt
-from PySide6.QtGui import QCursor, QFont
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QCursor, QFont
+from PySide6.QtWidgets import QSizePolicy, QToolTip
 
-from nnsim.widgets.plots import TICK_PT
+from nnsim.widgets.plots import TICK_PT, TITLE_PT, FitLabel, contrast_ratio, pt, text_scale, theme
 
 _WHITE = np.array([255.0, 255.0, 255.0])
 _RIGHT = np.array([0.0, 114.0, 178.0])    # Okabe–Ito blue: correct (the diagonal)
@@ -33,10 +33,11 @@ HELP = ("Rows: the true class; columns: the class predicted. Diagonal (blue): co
         "share of the row, so each class counts the same however many samples it has.")
 
 
-def cell_rgb(matrix) -> tuple[np.ndarray, np.ndarray]:
+def cell_rgb(matrix, bg=None) -> tuple[np.ndarray, np.ndarray]:
     """(K, K, 3) uint8 colours of a confusion matrix and the (K, K) tint in [0, 1] of each cell:
     tint = 0.3 + 0.7 · share of the row for a non-empty cell (so one mistake among many is still
-    visible), 0 for an empty one."""
+    visible), 0 for an empty one. An empty cell has the background colour ``bg`` (white by
+    default; the theme's plot background on screen)."""
     M = np.asarray(matrix, dtype=np.float64)
     sums = M.sum(axis=1, keepdims=True)
     share = np.divide(M, sums, out=np.zeros_like(M), where=sums > 0)
@@ -44,8 +45,38 @@ def cell_rgb(matrix) -> tuple[np.ndarray, np.ndarray]:
     K = M.shape[0]
     diag = np.eye(K, dtype=bool)
     base = np.where(diag[..., None], _RIGHT, _WRONG)
-    rgb = _WHITE + (base - _WHITE) * tint[..., None]
+    empty = _WHITE if bg is None else np.array(QColor(bg).getRgb()[:3], dtype=np.float64)
+    rgb = empty + (base - empty) * tint[..., None]
     return np.round(rgb).astype(np.uint8), tint
+
+
+def text_colors(matrix, rgb) -> list[str]:
+    """The colour of each cell's count (row-major): whichever of black, white and the theme's text
+    colour reads best on the cell (WCAG contrast); an empty cell's 0 in the theme's secondary text
+    colour (≥ 4.5:1 on the background), so that the counts that matter stand out."""
+    th = theme()
+    M = np.asarray(matrix)
+    out = []
+    K = M.shape[0]
+    for i in range(K):
+        for j in range(K):
+            if M[i, j] == 0:
+                out.append(th.muted)
+                continue
+            cell = QColor(*(int(v) for v in rgb[i, j]))
+            out.append(max(("#000000", "#ffffff", th.fg), key=lambda c: contrast_ratio(c, cell)))
+    return out
+
+
+class _Title(FitLabel):
+    """A heading or a matrix title: wraps to the width it is given (never pushes the matrix beside
+    it out of the view), in the theme's text colour at ``pt(TICK_PT)`` (restyled with the theme)."""
+
+    def __init__(self, text: str = "", base_pt: float = TICK_PT):
+        super().__init__(text, size=pt(base_pt), color=theme().fg)
+        self._nnsim_base_pt = float(base_pt)
+        # (no taller than its text: the height left over goes to the matrix)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
 
 def accuracy_text(matrix) -> str:
@@ -58,19 +89,6 @@ def accuracy_text(matrix) -> str:
     return f"{100.0 * right / total:.1f} % ({right}/{total})"
 
 
-class _Title(pg.LabelItem):
-    """A label that does not widen its layout column: a long title is cut at the plot's edge
-    instead of pushing the matrix beside it out of the view."""
-
-    def updateMin(self):  # noqa: N802 - pyqtgraph name
-        super().updateMin()
-        self.setMinimumWidth(0)
-
-    def sizeHint(self, hint, constraint):  # noqa: N802 - Qt name
-        size = super().sizeHint(hint, constraint)
-        return QSizeF(0, size.height()) if hint == Qt.SizeHint.MinimumSize else size
-
-
 class _Matrix:
     """The items of one matrix: its title label and the items inside its PlotItem."""
 
@@ -80,29 +98,34 @@ class _Matrix:
         plot.addItem(self.image)
         self.texts: list[pg.TextItem] = []
         self.rows: list[pg.PlotDataItem] = []     # one data item per true class (for CSV export)
-        self.empty = pg.TextItem(empty_text, color="#444", anchor=(0.5, 0.5))
+        self.empty = pg.TextItem(empty_text, color=theme().muted, anchor=(0.5, 0.5))
         plot.addItem(self.empty)
         self.empty.setVisible(False)
         self.matrix: np.ndarray | None = None
         self.labels: list[str] = []
         self.title = ""
+        self.font_px = 0            # the cell counts' font size now (follows the cell size)
 
 
 class ConfusionView(pg.GraphicsLayoutWidget):
     """Confusion matrices side by side (``names``, e.g. ("Training set", "Test set")), a heading
     above them; :meth:`set_matrix` shows one."""
 
+    #: the View menu calls :meth:`restyle` after a theme or text-size change
+    nnsim_themed = True
+
     def __init__(self, names=("Training set", "Test set"), empty_text: str = "no samples", parent=None):
         super().__init__(parent)
-        self.setBackground("w")
+        th = theme()
+        self.setBackground(th.bg)
         self.setToolTip(HELP)
-        self.heading = _Title("", size=f"{TICK_PT}pt", color="#111")
+        self.heading = _Title("")
         self.addItem(self.heading, row=0, col=0, colspan=len(names))
         self._mats: list[_Matrix] = []
         tick_font = QFont()
-        tick_font.setPointSize(TICK_PT)
+        tick_font.setPointSizeF(TICK_PT * text_scale())
         for k, name in enumerate(names):
-            label = _Title("", size=f"{TICK_PT}pt", color="#111")
+            label = _Title("")
             self.addItem(label, row=1, col=k)
             plot = self.addPlot(row=2, col=k)
             plot.setMenuEnabled(False)
@@ -111,17 +134,60 @@ class ConfusionView(pg.GraphicsLayoutWidget):
             plot.setAspectLocked(True)
             plot.invertY(True)                  # true class 0 on top, as a printed table
             plot.disableAutoRange()
-            style = {"font-size": f"{TICK_PT}pt", "color": "#111"}
+            # (plots.restyle_plot gives the labels the theme's colour and the scaled size)
+            style = {"font-size": pt(TICK_PT), "color": th.fg}
             plot.setLabel("left", "true class", **style)
             plot.setLabel("bottom", "predicted class", **style)
             for side in ("left", "bottom"):
                 ax = plot.getAxis(side)
                 ax.setTickFont(tick_font)
-                ax.setPen(pg.mkPen("#555"))
-                ax.setTextPen(pg.mkPen("#111"))
-            self._mats.append(_Matrix(plot, label, name, empty_text))
+                ax.setPen(pg.mkPen(th.fg))
+                ax.setTextPen(pg.mkPen(th.fg))
+            m = _Matrix(plot, label, name, empty_text)
+            plot.getViewBox().sigResized.connect(lambda _vb, m=m: self._fit_font(m))
+            self._mats.append(m)
+        self.ci.layout.setRowStretchFactor(2, 1)
         self._cell_tip = False
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # ---- theme ---------------------------------------------------------------------------------
+    def restyle(self) -> None:
+        """Recolour the cells and counts for the current theme; refit the counts' font."""
+        self.setBackground(theme().bg)
+        for m in self._mats:
+            m.empty.setColor(theme().muted)
+            if m.matrix is not None:
+                self._colour(m)
+            m.font_px = 0
+            self._fit_font(m)
+
+    def _colour(self, m: _Matrix) -> None:
+        M = m.matrix
+        rgb, _tint = cell_rgb(M, theme().bg)
+        m.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        m.image.setRect(QRectF(-0.5, -0.5, M.shape[0], M.shape[0]))
+        for t, c in zip(m.texts, text_colors(M, rgb)):
+            t.setColor(c)
+
+    def _fit_font(self, m: _Matrix) -> None:
+        """The counts as large as the cells allow (bold, at most the title size), never spilling over
+        into the next cell: the font follows the view's size, not a fixed point size."""
+        if not m.texts:
+            return
+        K = len(m.labels)
+        vb = m.plot.getViewBox()
+        cell = min(vb.width(), vb.height()) / max(K, 1)
+        digits = max(1, len(str(int(m.matrix.max())))) if m.matrix is not None and m.matrix.size else 1
+        largest = (TITLE_PT + 1) * text_scale() * 96.0 / 72.0
+        px = int(max(7.0, min(largest, 0.5 * cell, 0.9 * cell / (0.62 * digits))))
+        if px == m.font_px:
+            return
+        m.font_px = px
+        font = QFont()
+        font.setPixelSize(px)
+        font.setBold(True)
+        for t in m.texts:
+            t.setFont(font)
 
     # ---- content -------------------------------------------------------------------------------
     def _sync_size(self) -> None:
@@ -147,9 +213,9 @@ class ConfusionView(pg.GraphicsLayoutWidget):
         labels = [str(c) for c in (labels if labels is not None else range(K))]
         if name is not None:
             m.name = name
-        # (two lines: a plot is never narrower than its title, and two side by side must fit in
-        # a tab of about 400 px)
-        title = f"{m.name}<br>{accuracy_text(M)}" if M.sum() else f"{m.name}<br>–"
+        # (one line where there is room: the title wraps to the matrix's width, so two matrices
+        # side by side still fit in a tab of about 400 px)
+        title = f"{m.name}: {accuracy_text(M)}" if M.sum() else f"{m.name}: –"
         if title != m.title:
             m.label.setText(title)
             m.title = title
@@ -162,9 +228,6 @@ class ConfusionView(pg.GraphicsLayoutWidget):
         empty = M.sum() == 0
         m.empty.setVisible(bool(empty))
         m.image.setVisible(not empty)
-        rgb, tint = cell_rgb(M)
-        m.image.setImage(rgb, autoLevels=False, levels=(0, 255))
-        m.image.setRect(QRectF(-0.5, -0.5, K, K))
         for i in range(K):
             for j in range(K):
                 t = m.texts[i * K + j]
@@ -172,8 +235,9 @@ class ConfusionView(pg.GraphicsLayoutWidget):
                 text = str(int(M[i, j]))
                 if t.toPlainText() != text:
                     t.setText(text)
-                # (zeros in light grey, so that the counts that matter stand out in a 10 × 10 matrix)
-                t.setColor("#FFFFFF" if tint[i, j] > 0.6 else ("#111111" if M[i, j] else "#B0B0B0"))
+        self._colour(m)     # (cells by share of the row; counts in the colour that reads best)
+        self._fit_font(m)   # (more digits may need a smaller font)
+        for i in range(K):
             m.rows[i].setData(np.arange(K, dtype=float), M[i].astype(float))
             # (the CSV export's column names: the plots carry no title of their own)
             m.rows[i].opts["name"] = f"{m.name}, true class {labels[i]} (x: predicted class, y: count)"
@@ -184,14 +248,11 @@ class ConfusionView(pg.GraphicsLayoutWidget):
             m.plot.removeItem(t)
         for r in m.rows:
             m.plot.removeItem(r)
-        font = QFont()
-        font.setPointSize(14 if K <= 3 else (12 if K <= 6 else 10))
-        font.setBold(True)
         m.texts = []
+        m.font_px = 0   # (set by _fit_font once the cells exist)
         for i in range(K):
             for j in range(K):
-                t = pg.TextItem("", color="#111", anchor=(0.5, 0.5))
-                t.setFont(font)
+                t = pg.TextItem("", color=theme().fg, anchor=(0.5, 0.5))
                 t.setPos(j, i)
                 m.plot.addItem(t)
                 m.texts.append(t)
