@@ -3,27 +3,93 @@
 Centre: the surface as a log-scaled colour map with contour lines, one coloured path per optimizer
 with a moving head, the known minima (stars), the start (cross; click or drag to move it: every path
 is recomputed at once), the velocity arrow of the momentum methods and Nesterov's look-ahead point.
-Right: loss and distance to the nearest minimum against the step (log axes). Below: the numbers at
-the head for every optimizer.
+Right, in tabs (so that each plot keeps its height on a 1280 × 720 projector): loss and distance to
+the nearest minimum against the step (log axes), the numbers at the head for every optimizer, and
+the MLP race when it is on. Every plot has its legend outside the data.
 """
 
 from __future__ import annotations
 
+import math
+import types
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from nnsim.engine.base import FINISHED
 from nnsim.engine.optimizers import (PRESETS, RULE_LABELS, OptimizerRaceParams, OptimizerRaceSimulation,
                                      params_for_surface)
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import long_series, make_plot
+from nnsim.widgets.plots import TICK_PT, contrast_ratio, line_width, long_series, make_plot, pt, theme
 
 #: one fixed colour per rule, the same in every view (and in every panel that races optimizers)
 RULE_COLORS = {"sgd": "#333333", "momentum": "#0072B2", "nesterov": "#56B4E9", "adagrad": "#009E73",
                "rmsprop": "#E69F00", "adam": "#D55E00", "adadelta": "#8B6914", "newton": "#CC79A7"}
 N_LEVELS = 14
+#: the map's margin around the start and the known minima (share of the range), so no marker is cut
+MAP_MARGIN = 0.05
+
+
+def rule_color(name: str) -> str:
+    """The rule's colour in the current theme (SGD's near-black becomes the text colour on a dark
+    background, where it would be invisible)."""
+    color = RULE_COLORS.get(name, "#777777")
+    th = theme()
+    return th.fg if contrast_ratio(color, th.bg) < 2.0 else color
+
+
+def map_range(bounds, points, margin: float = MAP_MARGIN) -> tuple[float, float, float, float]:
+    """(xmin, xmax, ymin, ymax): the surface's bounds, widened where needed so that every point (the
+    start, the known minima) lies at least ``margin`` × the range inside the edge."""
+    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
+    pts = np.asarray([p for p in points if p is not None], dtype=float).reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts):
+        mx, my = margin * (xmax - xmin), margin * (ymax - ymin)
+        xmin, xmax = min(xmin, float(pts[:, 0].min()) - mx), max(xmax, float(pts[:, 0].max()) + mx)
+        ymin, ymax = min(ymin, float(pts[:, 1].min()) - my), max(ymax, float(pts[:, 1].max()) + my)
+    return xmin, xmax, ymin, ymax
+
+
+def decade_labels(axis: pg.AxisItem) -> pg.AxisItem:
+    """A log axis that labels the minor ticks (2·10¹, 3·10¹, …) only where they have room: with two
+    or more decades in view only the decades are labelled; within about a decade the mantissas that
+    fit (2 and 5, or 2, 3 and 5) — never the stacked "7·10¹ 6·10¹ 5·10¹" of a short axis."""
+    base = type(axis).logTickStrings
+
+    def log_tick_strings(self, values, scale, spacing):
+        strings = base(self, values, scale, spacing)
+        if spacing is not None:  # the decade level
+            return strings
+        lo, hi = sorted(float(v) for v in self.range)
+        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
+        if not (hi > lo and length > 0):
+            return ["" for _ in strings]
+        decades = math.floor(hi) - math.ceil(lo) + 1
+        font = self.style.get("tickFont") or QFont()
+        room = 1.3 * QFontMetricsF(font).height()  # (vertical axes; horizontal text is wider still)
+        if self.orientation in ("top", "bottom"):
+            room = 3.5 * QFontMetricsF(font).height()
+        px = length / (hi - lo)  # pixels per decade
+        keep: set[int] = set()
+        if decades < 2:
+            keep = {1}  # (a decade inside a sub-decade range, where no decade level is drawn)
+            for mantissas, gap in (((2, 3, 5), math.log10(3 / 2)), ((2, 5), math.log10(2)), ((3,), 0.48)):
+                if px * gap >= room:
+                    keep |= set(mantissas)
+                    break
+        out = []
+        for v, s in zip(values, strings):
+            m = int(round(10 ** (float(v) - math.floor(float(v) + 1e-9))))
+            out.append(s if m in keep else "")
+        return out
+
+    axis.logTickStrings = types.MethodType(log_tick_strings, axis)
+    return axis
 
 
 def log_levels(z: np.ndarray, f_min: float | None, n: int = N_LEVELS) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +142,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
 
     # ---- views
     def build_views(self, area: QWidget) -> None:
-        self.map_widget = make_plot("Surface and trajectories (click or drag to set the start)", "θ₁", "θ₂",
-                                    legend=True)
+        self.map_widget = make_plot("Surface and trajectories", "θ₁", "θ₂", legend=True)
+        self.map_widget.setToolTip("Click or drag on the map to move the start: every path is recomputed at once")
         self.map_plot = self.map_widget.getPlotItem()
         self.map_plot.setMouseEnabled(x=False, y=False)  # left drag moves the start point instead
         self.map_plot.disableAutoRange()
@@ -88,58 +154,98 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.map_plot.addItem(self.image)
         self._isocurves: list[pg.IsocurveItem] = []
         for _ in range(N_LEVELS):
-            iso = pg.IsocurveItem(pen=pg.mkPen((60, 60, 60, 150), width=1))
+            # (row-major like the image: the default col-major drew every contour transposed)
+            iso = pg.IsocurveItem(pen=self._contour_pen(), axisOrder="row-major")
             iso.setParentItem(self.image)
             self._isocurves.append(iso)
-        self.minima_item = pg.ScatterPlotItem(symbol="star", size=20, brush="#FFD700", pen=pg.mkPen("#000"),
-                                              name="known minima")
-        self.start_item = pg.ScatterPlotItem(symbol="x", size=18, brush="#000", pen=pg.mkPen("#000", width=2),
-                                             name="start")
+        # (the map legend's entries are managed by _sync_map_legend: only what the map shows)
+        self.minima_item = pg.ScatterPlotItem(symbol="star", size=20, brush="#FFD700", pen=pg.mkPen("#000"))
+        self.start_item = pg.ScatterPlotItem(symbol="x", size=18, brush="#000", pen=pg.mkPen("#fff", width=1))
         self.lookahead_item = pg.ScatterPlotItem(symbol="o", size=11, brush=None,
-                                                 pen=pg.mkPen(RULE_COLORS["nesterov"], width=2),
-                                                 name="Nesterov look-ahead θ + μv")
+                                                 pen=pg.mkPen(RULE_COLORS["nesterov"], width=2))
         self.map_plot.addItem(self.lookahead_item)
         for item in (self.minima_item, self.start_item):
             item.setZValue(20)
             self.map_plot.addItem(item)
+        self._map_legend_key = None
+        self._map_range_pending = True  # the next snapshot sets the map's range (surface, start, minima)
 
-        self.loss_widget = make_plot("Loss f(θ) − f* (log scale)", "iteration", "f(θ) − f*", legend=True)
+        # right: one plot per tab (stacked, three plots and their legends did not fit 1280 × 720);
+        # every plot has its own legend outside the data (exported alone, a figure keeps its key)
+        self.loss_widget = make_plot("Loss f(θ) − f* (log scale)", "iteration", "f(θ) − f*", legend="auto")
         self.loss_plot = self.loss_widget.getPlotItem()
         self.loss_plot.setLogMode(y=True)
-        self.dist_widget = make_plot("Distance to the nearest minimum", "iteration", "‖θ − θ*‖")
+        self.dist_widget = make_plot("Distance to the nearest minimum", "iteration", "‖θ − θ*‖", legend="auto")
         self.dist_plot = self.dist_widget.getPlotItem()
         self.dist_plot.setLogMode(y=True)
-        self.mlp_widget = make_plot("Same optimizers on an MLP (moons)", "iteration", "batch loss")
+        self.mlp_widget = make_plot("Same optimizers on an MLP (moons)", "iteration", "batch loss",
+                                    legend="auto")
         self.mlp_plot = self.mlp_widget.getPlotItem()
         self.mlp_plot.setLogMode(y=True)
-        self.mlp_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.mlp_widget.hide()
+        for plot in (self.loss_plot, self.dist_plot, self.mlp_plot):
+            decade_labels(plot.getAxis("left"))
+        self._legend_names = None
+        # the numbers: a table whose rows never wrap (it scrolls sideways when narrow) and a note that
+        # wraps below it; theme colours: the palette here, the theme's in the rich text
         self.table = QLabel()
         self.table.setTextFormat(Qt.TextFormat.RichText)
         self.table.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.table.setStyleSheet("QLabel { background: white; padding: 6px; font-size: 11pt; }")
-        self.table.setWordWrap(True)
         self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        table_scroll = QScrollArea()
-        table_scroll.setWidget(self.table)
-        table_scroll.setWidgetResizable(True)
+        self.table_note = QLabel()
+        self.table_note.setTextFormat(Qt.TextFormat.RichText)
+        self.table_note.setWordWrap(True)
+        self.table_note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._write_table_note()
+        numbers = QWidget()
+        numbers.setObjectName("numbers")
+        numbers.setStyleSheet("QWidget#numbers { background: palette(base); } "
+                              "QLabel { background: palette(base); color: palette(text); }")
+        nlay = QVBoxLayout(numbers)
+        nlay.setContentsMargins(6, 6, 6, 6)
+        nlay.addWidget(self.table)
+        nlay.addWidget(self.table_note)
+        nlay.addStretch(1)
+        self.table_scroll = QScrollArea()
+        self.table_scroll.setWidget(numbers)
+        self.table_scroll.setWidgetResizable(True)
+        self._numbers_port = self.table_scroll.viewport()
+        self._numbers_port.installEventFilter(self)
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.loss_widget)
-        right.addWidget(self.dist_widget)
-        right.addWidget(self.mlp_widget)
-        self._right_split = right
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.map_widget)
-        left.addWidget(table_scroll)
-        left.setSizes([640, 230])
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self._tab_specs = (
+            (self.loss_widget, "Loss", "f(θ) − f* of every optimizer against the iteration (log scale)"),
+            (self.dist_widget, "Distance", "Distance ‖θ − θ*‖ to the nearest known minimum (log scale)"),
+            (self.table_scroll, "Numbers", "The numbers at the head: θ, f, ‖g‖, effective η, velocity"),
+            (self.mlp_widget, "MLP", "The same optimizers training a 2-16-2 MLP on two moons"))
+        for widget, label, tip in self._tab_specs:
+            if widget is not self.mlp_widget:  # (its tab comes with the MLP race)
+                self.tabs.setTabToolTip(self.tabs.addTab(widget, label), tip)
+        self.mlp_widget.setParent(self.tabs)  # (a child while out of the tabs: themes still reach it)
+        self.mlp_widget.hide()
+        self.map_widget.setMinimumWidth(200)
+        self.tabs.setMinimumWidth(200)
+        # left: the map; on a tall screen the numbers move from their tab to below it (_arrange)
+        self._left_split = QSplitter(Qt.Orientation.Vertical)
+        self._left_split.setChildrenCollapsible(False)
+        self._left_split.addWidget(self.map_widget)
+        self._roomy = False
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([760, 470])
+        split.setChildrenCollapsible(False)
+        split.addWidget(self._left_split)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)  # the map keeps 3/5 of the width at any window size
+        split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])
+        self._views_split = split
         lay = QHBoxLayout(area)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
+        split.installEventFilter(self)
+        self._arrange_timer = QTimer(self)
+        self._arrange_timer.setSingleShot(True)
+        self._arrange_timer.setInterval(0)
+        self._arrange_timer.timeout.connect(self._arrange)
 
         self._paths: dict[str, pg.PlotDataItem] = {}
         self._heads: dict[str, pg.ScatterPlotItem] = {}
@@ -159,11 +265,56 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._drag_timer.setSingleShot(True)
         self._drag_timer.timeout.connect(self._send_start)
 
+    #: the numbers go below the map when the views are at least this tall (px; hysteresis below)
+    ROOMY_HEIGHT = (860, 820)
+    ROOMY_WIDTH = 1100
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.Resize:
+            if obj is getattr(self, "_views_split", None):
+                self._arrange_timer.start()  # (after the resize: re-parenting during it would recurse)
+            elif obj is getattr(self, "_numbers_port", None):
+                # the note wraps to the visible width, while the table scrolls sideways
+                self.table_note.setMaximumWidth(max(150, obj.width() - 12))
+        return super().eventFilter(obj, event)
+
+    def _arrange(self) -> None:
+        """A tall, wide view area (1920 × 1080 and up) shows the numbers below the map; on a projector
+        they are a tab beside the loss (the map keeps its height)."""
+        size = self._views_split.size()
+        need_h = self.ROOMY_HEIGHT[1] if self._roomy else self.ROOMY_HEIGHT[0]
+        roomy = size.height() >= need_h and size.width() >= self.ROOMY_WIDTH
+        if roomy == self._roomy:
+            return
+        self._roomy = roomy
+        if roomy:
+            self._set_tab_shown(self.table_scroll, False)
+            self._left_split.addWidget(self.table_scroll)
+            self.table_scroll.show()
+            h = max(1, self._left_split.height())
+            self._left_split.setSizes([int(h * 0.72), h - int(h * 0.72)])
+            self._left_split.setStretchFactor(0, 3)
+            self._left_split.setStretchFactor(1, 1)
+        else:
+            self._set_tab_shown(self.table_scroll, True)
+
+    def set_params(self, params):
+        """Programmatic parameters (presets, the start set on the map, loaded experiments) are taken
+        as they are: a preset's learning rates win over the surface's defaults."""
+        self._explicit_params = True
+        try:
+            super().set_params(params)
+        finally:
+            self._explicit_params = False
+
     def _on_params_edited(self, params):
-        """A new surface brings its own start, horizon and learning rates (the engine's set-up)."""
-        if params.surface != self.params.surface:
+        """A surface chosen by hand in the form brings its own start, horizon and learning rates (the
+        engine's set-up); explicit parameters (:meth:`set_params`) are kept as given."""
+        if params.surface != self.params.surface and not getattr(self, "_explicit_params", False):
             params = params_for_surface(params, params.surface)
             self.form.set_params(params)
+        if not getattr(self, "_from_map", False):
+            self._map_range_pending = True  # a new surface or start from the form or a preset
         super()._on_params_edited(params)
 
     def figures(self) -> dict:
@@ -179,16 +330,25 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         if key != self._surface_key:
             self._draw_surface(snap)
             self._surface_key = key
-        self.start_item.setData(pos=[snap.paths[0][0]] if snap.paths else [])
+        start = snap.paths[0][0] if snap.paths else np.asarray(snap.start, dtype=float)
+        self.start_item.setData(pos=[start])
+        if self._map_range_pending and np.allclose(start, [self.params.start_x, self.params.start_y]):
+            # the surface, the start and every known minimum in view, with a margin (not per frame:
+            # only after the surface or the start changed other than by dragging on the map)
+            self._map_range_pending = False
+            xmin, xmax, ymin, ymax = map_range(snap.bounds, [start, *np.asarray(snap.minima).reshape(-1, 2)])
+            self.map_plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
         self._ensure_items(snap.names)
         has_min = len(snap.minima) > 0
-        self.dist_widget.setVisible(has_min)
+        self._sync_map_legend(len(snap.minima), "nesterov" in snap.names)
+        self._set_tab_shown(self.dist_widget, has_min)
         f_star = snap.f_min if snap.f_min is not None else None
         self.loss_plot.setTitle("Loss f(θ) − f* (log scale)" if f_star is not None else
-                                "Loss f(θ), signed log scale", size="13pt", color="#111")
+                                "Loss f(θ), signed log scale")
         self.loss_plot.setLabel("left", "f(θ) − f*" if f_star is not None else "sign(f)·log₁₀(1 + |f|)")
-        self.loss_plot.setLogMode(y=f_star is not None)
-        self._sync_legend(snap.names)
+        if self.loss_plot.ctrl.logYCheck.isChecked() != (f_star is not None):
+            self.loss_plot.setLogMode(y=f_star is not None)
+        self._sync_legends(snap.names)
         for name in self._paths:
             visible = name in snap.names
             for d in (self._paths, self._heads, self._arrows, self._loss_curves, self._dist_curves,
@@ -213,15 +373,13 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
                 self._dist_curves[name].setData(steps, np.where(d > 0, d, np.nan), connect="finite")
             self._draw_vector(name, head, snap.velocity_at_head[i])
             label = RULE_LABELS.get(name, name)
-            if snap.diverged_at[i] >= 0:
-                label += f" (diverged at step {snap.diverged_at[i]})"
+            if snap.diverged_at[i] >= 0:  # (short: the step is in the banner and the numbers)
+                label += " (diverged)"
             self._rename(name, label)
         mlp = dict(zip(snap.names, snap.mlp_losses)) if snap.mlp_losses else {}
         show_mlp = any(v is not None for v in mlp.values())
-        if show_mlp != self.mlp_widget.isVisibleTo(self):
-            self.mlp_widget.setVisible(show_mlp)
-            total = sum(self._right_split.sizes()) or 900
-            self._right_split.setSizes([total // 3] * 3 if show_mlp else [total // 2, total // 2, 0])
+        if self._set_tab_shown(self.mlp_widget, show_mlp) and show_mlp:
+            self.tabs.setCurrentWidget(self.mlp_widget)  # the MLP race just started: that is the lesson
         for name, curve in self._mlp_curves.items():
             losses = mlp.get(name)
             if losses is None:
@@ -260,49 +418,128 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.image.setRect(pg.QtCore.QRectF(gx[0] - dx / 2, gy[0] - dy / 2, dx * len(gx), dy * len(gy)))
         for iso, level in zip(self._isocurves, levels):
             iso.setData(field, level=float(level))
-        xmin, xmax, ymin, ymax = snap.bounds
-        self.map_plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
         self.minima_item.setData(pos=np.asarray(snap.minima).reshape(-1, 2))
-        self.map_plot.setTitle(f"{snap.surface_label}: click or drag to set the start", size="13pt", color="#111")
+        self.map_plot.setTitle(snap.surface_label)  # (one line at 1280 px; "drag it" is in the legend)
+        self._map_range_pending = True  # (set with the start, in render_snapshot)
+
+    def _pens(self, name):
+        """(path, arrow, curve) pens of a rule in the current theme and line width."""
+        color = rule_color(name)
+        return (pg.mkPen(color, width=line_width(2.5)),
+                pg.mkPen(color, width=line_width(2), style=Qt.PenStyle.DashLine),
+                pg.mkPen(color, width=line_width(2)))
 
     def _ensure_items(self, names):
         for name in names:
             if name in self._paths:
                 continue
-            color = RULE_COLORS.get(name, "#777")
-            label = RULE_LABELS.get(name, name)
-            path = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2.5))
+            color = rule_color(name)
+            path_pen, arrow_pen, curve_pen = self._pens(name)
+            path = pg.PlotDataItem([], [], pen=path_pen)
+            path._nnsim_base_width = 2.5
             path.setZValue(10)
             head = pg.ScatterPlotItem(symbol="o", size=13, brush=color, pen=pg.mkPen("#fff", width=1.5))
             head.setZValue(15)
-            arrow = pg.PlotDataItem([], [], pen=pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+            arrow = pg.PlotDataItem([], [], pen=arrow_pen)
+            arrow._nnsim_base_width = 2.0
             arrow.setZValue(14)
             for item in (path, head, arrow):
                 self.map_plot.addItem(item)
             self._paths[name], self._heads[name], self._arrows[name] = path, head, arrow
-            self._loss_curves[name] = self.loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=label)
-            self._dist_curves[name] = self.dist_plot.plot([], [], pen=pg.mkPen(color, width=2))
-            self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=pg.mkPen(color, width=2))
+            # (no name: the legends are kept by _sync_legends, in the race's order)
+            self._loss_curves[name] = self.loss_plot.plot([], [], pen=curve_pen)
+            self._dist_curves[name] = self.dist_plot.plot([], [], pen=curve_pen)
+            self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=curve_pen)
             for curve in (self._loss_curves[name], self._dist_curves[name], self._mlp_curves[name]):
+                curve._nnsim_base_width = 2.0
                 long_series(curve)
 
-    def _sync_legend(self, names):
-        """The loss legend lists exactly the optimizers in the race."""
-        legend = self.loss_plot.legend
-        shown = [sample.item for sample, _ in legend.items]
-        for name, curve in self._loss_curves.items():
-            if name not in names and curve in shown:
-                legend.removeItem(curve)
-        if any(self._loss_curves[n] not in shown for n in names):
-            for name in list(self._loss_curves):
-                legend.removeItem(self._loss_curves[name])
+    def restyle_views(self) -> None:
+        """The theme changed: SGD's colour follows the text colour (near-black on dark is invisible)."""
+        for name in getattr(self, "_paths", {}):
+            path_pen, arrow_pen, curve_pen = self._pens(name)
+            self._paths[name].setPen(path_pen)
+            self._arrows[name].setPen(arrow_pen)
+            self._heads[name].setBrush(rule_color(name))
+            for curves in (self._loss_curves, self._dist_curves, self._mlp_curves):
+                curves[name].setPen(curve_pen)
+        self._legend_names = None  # the samples are redrawn with the new pens
+        self._map_legend_key = None
+        if hasattr(self, "table_note"):
+            self._write_table_note()
+        for iso in getattr(self, "_isocurves", ()):
+            iso.setPen(self._contour_pen())
+
+    @staticmethod
+    def _contour_pen():
+        """Contour lines: dark grey on the light themes, light grey on the dark one."""
+        light = contrast_ratio(theme().bg, "#000000") > contrast_ratio(theme().bg, "#ffffff")
+        return pg.mkPen((60, 60, 60, 150) if light else (225, 225, 225, 120), width=1)
+
+    @staticmethod
+    def _legend_add(legend, item, label):
+        legend.opts["labelTextSize"] = pt(TICK_PT)  # (the text scale may have changed since)
+        legend.opts["labelTextColor"] = theme().fg
+        legend.addItem(item, label)
+
+    def _sync_legends(self, names):
+        """The legends of the loss, distance and MLP plots list exactly the optimizers in the race, in
+        its order (rebuilt only when the race changes, not per frame)."""
+        key = tuple(names)
+        if key == self._legend_names:
+            return
+        self._legend_names = key
+        for plot, curves in ((self.loss_plot, self._loss_curves), (self.dist_plot, self._dist_curves),
+                             (self.mlp_plot, self._mlp_curves)):
+            legend = plot.legend
+            legend.clear()
             for name in names:
-                legend.addItem(self._loss_curves[name], RULE_LABELS.get(name, name))
+                if curves is self._mlp_curves and name == "newton":
+                    continue  # (no MLP run: Newton needs the Hessian)
+                self._legend_add(legend, curves[name], RULE_LABELS.get(name, name))
+            legend.queue_reflow()
+
+    def _sync_map_legend(self, n_minima: int, nesterov: bool):
+        """The map's legend keys what it shows: the start, the minima (if any), Nesterov's look-ahead
+        (if it runs); short labels, so that the three fit one row below the map."""
+        key = (n_minima > 0, n_minima > 1, nesterov)
+        if key == self._map_legend_key:
+            return
+        self._map_legend_key = key
+        legend = self.map_plot.legend
+        legend.clear()
+        self._legend_add(legend, self.start_item, "start (drag it)")
+        if n_minima:
+            self._legend_add(legend, self.minima_item, "minima" if n_minima > 1 else "minimum")
+        if nesterov:
+            self._legend_add(legend, self.lookahead_item, "look-ahead θ+μv")
+        legend.queue_reflow()
+
+    def _set_tab_shown(self, widget, shown: bool) -> bool:
+        """Add or remove ``widget``'s tab (removed, not hidden: a hidden tab can still be made
+        current); True when that changed."""
+        index = self.tabs.indexOf(widget)
+        if (index >= 0) == bool(shown):
+            return False
+        if shown:
+            order = [w for w, _label, _tip in self._tab_specs]
+            at = sum(1 for w in order[:order.index(widget)] if self.tabs.indexOf(w) >= 0)
+            _w, label, tip = self._tab_specs[order.index(widget)]
+            at = self.tabs.insertTab(at, widget, label)
+            self.tabs.setTabToolTip(at, tip)
+        else:
+            if self.tabs.currentIndex() == index:
+                self.tabs.setCurrentIndex(0)
+            self.tabs.removeTab(index)
+        return True
 
     def _rename(self, name, label):
-        for sample, text in self.loss_plot.legend.items:
+        legend = self.loss_plot.legend
+        for sample, text in legend.items:
             if sample.item is self._loss_curves[name] and text.text != label:
-                text.setText(label)
+                text.setText(label, size=pt(TICK_PT), color=theme().fg)
+                legend.updateSize()
+                legend.queue_reflow()
 
     def _draw_vector(self, name, head, velocity):
         """The velocity v at the head (momentum methods), drawn as a dashed segment head → head + v."""
@@ -314,8 +551,12 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._arrows[name].setData([h[0], h[0] + v[0]], [h[1], h[1] + v[1]])
 
     def _table_html(self, snap) -> str:
-        rows = ["<tr style='background:#eee'><th>optimizer</th><th>θ at the head</th><th>f(θ)</th>"
-                "<th>‖g‖</th><th>distance</th><th>effective η</th><th>‖v‖ / terminal</th><th>state</th></tr>"]
+        """The numbers at the head, in the theme's colours: every word in the text colour (a run's colour
+        is only its swatch ■), the header row and the note in the theme's header and muted colours."""
+        th = theme()
+        rows = [f"<tr style='background:{th.head_bg}; color:{th.fg}'><th>optimizer</th><th>θ at the head</th>"
+                "<th>f(θ)</th><th>‖g‖</th><th>distance</th><th>effective η</th><th>‖v‖ / terminal</th>"
+                "<th>state</th></tr>"]
         for i, name in enumerate(snap.names):
             path = snap.paths[i]
             finite = np.isfinite(path).all(axis=1)
@@ -331,15 +572,20 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             v = snap.velocity_at_head[i]
             tv = snap.terminal_velocity[i]
             v_s = "—" if v is None else f"{np.hypot(*v):.3g}" + (f" / {tv:.3g}" if np.isfinite(tv) else "")
-            state = f"<b style='color:#c00'>diverged at step {snap.diverged_at[i]}</b>" if snap.diverged_at[i] >= 0 else "running"
-            color = RULE_COLORS.get(name, "#777")
-            rows.append(f"<tr><td><b style='color:{color}'>■</b> {RULE_LABELS.get(name, name)}</td>"
+            state = (f"<b style='color:{th.bad}'>diverged at step {snap.diverged_at[i]}</b>"
+                     if snap.diverged_at[i] >= 0 else "running")
+            color = rule_color(name)
+            rows.append(f"<tr style='color:{th.fg}'><td><b style='color:{color}'>■</b> {RULE_LABELS.get(name, name)}</td>"
                         f"<td>({theta[0]:.3g}, {theta[1]:.3g})</td><td>{f:.4g}</td><td>{np.hypot(*g):.3g}</td>"
                         f"<td>{d}</td><td>{eff_s}</td><td>{v_s}</td><td>{state}</td></tr>")
-        return ("<table cellspacing=0 cellpadding=3 border=1 style='border-color:#bbb'>" + "".join(rows) + "</table>"
-                "<p style='color:#555'>Momentum: v ← μv − η∇f(θ), θ ← θ + v; under a constant gradient the speed "
-                "tends to the terminal velocity η‖g‖/(1 − μ). Nesterov evaluates the gradient at θ + μv. "
-                "Effective η: the per-coordinate step size of the adaptive methods.</p>")
+        return (f"<table cellspacing=0 cellpadding=3 border=1 style='border-color:{th.border}; "
+                f"background:{th.base}; white-space:nowrap'>" + "".join(rows) + "</table>")
+
+    def _write_table_note(self) -> None:
+        self.table_note.setText(
+            f"<span style='color:{theme().muted}'>Momentum: v ← μv − η∇f(θ), θ ← θ + v; under a constant "
+            "gradient the speed tends to the terminal velocity η‖g‖/(1 − μ). Nesterov evaluates the gradient "
+            "at θ + μv. Effective η: the per-coordinate step size of the adaptive methods.</span>")
 
     # ---- start point: click or drag
     def _view_pos(self, scene_pos):
@@ -375,7 +621,11 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         fx, fy = self.params_class.info("start_x"), self.params_class.info("start_y")
         x = min(max(x, fx.lo if fx.lo is not None else x), fx.hi if fx.hi is not None else x)
         y = min(max(y, fy.lo if fy.lo is not None else y), fy.hi if fy.hi is not None else y)
-        self.set_params(self.params.replace(start_x=round(x, 4), start_y=round(y, 4)))
+        self._from_map = True  # (the map keeps its range while the start is dragged inside it)
+        try:
+            self.set_params(self.params.replace(start_x=round(x, 4), start_y=round(y, 4)))
+        finally:
+            self._from_map = False
 
 
 def _has_map(name: str) -> bool:
