@@ -61,15 +61,20 @@ def main(argv=None) -> int:
             settle(lambda: panel.snapshot is not None, 60)
             presets = [None] + ([] if args.no_presets else list(panel.presets))
             for preset in presets:
+                old = panel.snapshot
                 if preset is not None:
-                    old = panel.snapshot
                     panel.apply_preset(preset)
-                    settle(lambda: panel.snapshot is not old and getattr(panel, "busy", False) is False, 60)
+                elif panel.default_preset:  # a previous mode left its last preset: back to the default
+                    panel.apply_preset(panel.default_preset)
+                else:
+                    panel.set_params(panel.params_class())
+                    panel.runner.reset(panel.transport.seed())
+                settle(lambda: panel.snapshot is not old and getattr(panel, "busy", False) is False, 60)
                 label = f"{mode} {key} [{preset or 'default'}]"
                 tabsets = [None]
                 if args.tabs:
                     tabsets += [(t, i) for t in panel.findChildren(QTabWidget) if t.isVisibleTo(window)
-                                for i in range(t.count())]
+                                for i in range(t.count()) if t.isTabVisible(i)]
                 for tab in tabsets:
                     if tab is not None:
                         tab[0].setCurrentIndex(tab[1])

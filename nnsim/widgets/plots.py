@@ -254,6 +254,7 @@ class OutsideLegend(pg.LegendItem):
             plot.layout.addItem(self, 2, 3)
         else:
             plot.layout.addItem(self, 4, 1)
+        self.updateSize()
 
     def addItem(self, item, name):  # noqa: N802 - pyqtgraph name
         self.opts["labelTextSize"] = pt(TICK_PT)  # entries added later read at the current text scale
@@ -284,7 +285,8 @@ class OutsideLegend(pg.LegendItem):
         h = max(rows * row_h + 4, self.layout.preferredSize().height() + 2)
         self.setMaximumHeight(h)
         self.setMinimumHeight(h)
-        self.setMinimumWidth(min(self._entry_width(), 120))
+        # beside the plot the legend needs its widest entry; below, one entry may shrink a little
+        self.setMinimumWidth(self._entry_width() if self._side == "right" else min(self._entry_width(), 120))
         self.setPreferredSize(QSizeF(self._entry_width() * self.columnCount, h))
         self.updateGeometry()
 

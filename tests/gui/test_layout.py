@@ -41,6 +41,8 @@ def _check(window, panel, where: str, tabs: bool) -> list[str]:
                 continue
             current = tab_widget.currentIndex()
             for i in range(tab_widget.count()):
+                if not tab_widget.isTabVisible(i):
+                    continue
                 tab_widget.setCurrentIndex(i)
                 settle()
                 problems += [f"{where}, tab {tab_widget.tabText(i)!r}: {p}"

@@ -18,7 +18,10 @@ from nnsim.widgets import plots
 from nnsim.widgets.layoutcheck import place, settle
 
 AA = 4.5
-_COLOR = re.compile(r"(?<![-\w])color\s*:\s*(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)")
+_SPAN = re.compile(r"<(span|b|font)\b[^>]*?(?<![-\w])color\s*[:=]\s*['\"]?(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)[^>]*>(.*?)</\1>",
+                   re.IGNORECASE | re.DOTALL)
+#: a span holding only these is a colour key (the swatch of a line), not words: the text rule is for words
+_SWATCH = set("■□▬━─┅┄┈●○◆◇▲△▼▽★☆✕×|-—–=~· \u00a0")
 
 
 def _over(fg: QColor, bg: QColor) -> QColor:
@@ -80,7 +83,14 @@ def window(qtbot, tmp_path):
 
 
 def _label_colours(html: str) -> list[str]:
-    return [m.group(1) for m in _COLOR.finditer(html or "")]
+    """Colours of the coloured runs of words in rich text (swatches of line colours left out)."""
+    out = []
+    for m in _SPAN.finditer(html or ""):
+        words = re.sub(r"<[^>]+>", "", m.group(3)).replace("&nbsp;", " ")
+        words = re.sub(r"&[a-z]+;", "", words)
+        if words.strip() and not set(words) <= _SWATCH:
+            out.append(m.group(2))
+    return out
 
 
 @pytest.mark.parametrize("theme", ["dark", "contrast", "light"])
