@@ -24,6 +24,7 @@ from nnsim.engine.recurrent_sim import RecurrentParams, RecurrentSimulation
 from nnsim.panels.base import Panel
 from nnsim.panels.lstm_text import james_table, sparse_table, step_table
 from nnsim.panels.lstm_views import SHORT, FlowPlot, Inspector, TrainingPlots
+from nnsim.widgets.plots import theme
 
 MAX_UNITS = 4
 #: transport speed (steps/s) chosen when the mode changes: fast training, slow stepping in time
@@ -121,7 +122,8 @@ pair (with and without clipping); and the next-character preset with “Look for
         self.headline = QLabel()
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.headline.setWordWrap(True)
-        self.headline.setStyleSheet("QLabel { font-size: 11pt; padding: 2px 4px; }")
+        # the application font (scaled in presentation mode), the palette's colours
+        self.headline.setStyleSheet("QLabel { padding: 2px 4px; }")
         self.inspector = Inspector()
         self.inspector.clicked.connect(self._on_inspector_clicked)
         left = QWidget()
@@ -130,27 +132,39 @@ pair (with and without clipping); and the next-character preset with “Look for
         lay.addWidget(self.headline)
         lay.addWidget(self.inspector, 1)
 
-        self.steps_label = self._rich_label()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self._scrolled(self.steps_label), "Steps at the cursor")
-        self.james_label = self._rich_label(james_table())
-        self.tabs.addTab(self._scrolled(self.james_label), "Lecture: “James”")
-        self.sparse_label = self._rich_label(sparse_table())
-        self.tabs.addTab(self._scrolled(self.sparse_label), "Lecture: sparse output")
+        # beside the time axis, one view at a time at its full height (a projector has no room
+        # for four): the gradient flow, the training curves, the four steps at the cursor and the
+        # lecture's examples
         self.flow = FlowPlot()
         self.training = TrainingPlots()
+        self.steps_label = self._rich_label()
+        self.james_label = self._rich_label(james_table())
+        self.sparse_label = self._rich_label(sparse_table())
+        lecture = QWidget()
+        llay = QVBoxLayout(lecture)
+        llay.setContentsMargins(0, 0, 0, 0)
+        llay.addWidget(self.james_label)
+        llay.addWidget(self.sparse_label)
+        llay.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.flow, "Gradients")
+        self.tabs.setTabToolTip(0, "‖∂L_T/∂h_t‖ from the last step back in time, log scale")
+        self.tabs.addTab(self.training, "Training")
+        self.tabs.setTabToolTip(1, "Loss, % right and gradient norm per minibatch")
+        self.tabs.addTab(self._scrolled(self.steps_label), "Steps at t")
+        self.tabs.setTabToolTip(2, "The lecture's four steps with the numbers at the time cursor")
+        self.tabs.addTab(self._scrolled(lecture), "Lecture")
+        self.tabs.setTabToolTip(3, "The lecture's examples: “James” and the sparse output")
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.tabs)
-        right.addWidget(self.flow)
-        right.addWidget(self.training)
-        right.setSizes([350, 220, 310])
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
         split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([760, 520])
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 11)
+        split.setStretchFactor(1, 9)
+        split.setSizes([550, 450])
+        self._views_split = split
         outer = QHBoxLayout(area)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(split)
@@ -189,8 +203,18 @@ pair (with and without clipping); and the next-character preset with “Look for
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.setStyleSheet("QLabel { background: white; padding: 4px; font-size: 11pt; }")
+        label.setStyleSheet("QLabel { background: palette(base); color: palette(text); padding: 4px; }")
         return label
+
+    def restyle_views(self) -> None:
+        """The lecture's tables carry the theme's colours: write them again. Labels with a style
+        sheet keep the font they were polished with: polish them again for the new text size."""
+        self.james_label.setText(james_table())
+        self.sparse_label.setText(sparse_table())
+        for label in (self.headline, self.steps_label, self.james_label, self.sparse_label):
+            sheet = label.styleSheet()
+            label.setStyleSheet("")
+            label.setStyleSheet(sheet)
 
     @staticmethod
     def _scrolled(widget: QWidget) -> QScrollArea:
@@ -222,9 +246,9 @@ pair (with and without clipping); and the next-character preset with “Look for
             self.steps_label.setText(step_table(snap, snap.t, self.units))
 
     def _headline(self, snap) -> str:
-        mode = ("<b style='color:#0a6'>Training</b>: Step = one minibatch update"
+        mode = (f"<b style='color:{theme().good}'>Training</b>: Step = one minibatch update"
                 if snap.mode == "train" else
-                "<b style='color:#06c'>Inspecting</b>: Step = one time step")
+                "<b>Inspecting</b>: Step = one time step")
         text = (f"{mode} · {snap.cell_label}, H = {snap.hidden} · sequence {snap.sequence + 1} of "
                 f"{snap.n_sequences} · {snap.task_text}")
         n = len(snap.updates)

@@ -10,11 +10,29 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from PySide6.QtGui import QColor
 
 from nnsim.engine.recurrent import JAMES, SPARSE_OUTPUT, SPARSE_OUTPUT_PRINTED, four_steps, gated_output
+from nnsim.widgets.plots import contrast_ratio, theme
 
 _NUM = "font-family: 'DejaVu Sans Mono', monospace;"
-_TABLE = "<table cellspacing=0 cellpadding=2 border=1 style='border-color:#bbb; border-collapse:collapse'>"
+GATE_RGB = (0, 158, 115)   # gates shaded by value in the Okabe–Ito green
+
+
+def _table() -> str:
+    """A table in the theme's colours (tables are written again when the theme changes)."""
+    return (f"<table cellspacing=0 cellpadding=2 border=1 style='border-color:{theme().border}; "
+            "border-collapse:collapse'>")
+
+
+def _head_row() -> str:
+    th = theme()
+    return f"<tr style='background:{th.head_bg}; color:{th.fg}'>"
+
+
+def _note(text: str, margin: str = "2px") -> str:
+    """A footnote in the theme's secondary text colour (≥ 4.5:1 on the table background)."""
+    return f"<p style='color:{theme().muted}; margin:{margin}'>{text}</p>"
 
 S = "<sub>t</sub>"
 S1 = "<sub>t−1</sub>"
@@ -81,7 +99,19 @@ def _gate_style(v: float) -> str:
     if not np.isfinite(v):
         return ""
     a = min(max(v, 0.0), 1.0)
-    return f"background: rgba(0, 158, 115, {0.12 + 0.55 * a:.2f});"
+    th = theme()
+    alpha = 0.12 + 0.55 * a
+    # the shade over the table's background, never so strong that the number loses contrast
+    while alpha > 0.05 and contrast_ratio(th.fg, _shade(th.base, alpha)) < 4.5:
+        alpha -= 0.05
+    return f"background: {_shade(th.base, alpha)};"
+
+
+def _shade(base: str, alpha: float) -> str:
+    """GATE_RGB at ``alpha`` over ``base``, as an opaque colour."""
+    b = QColor(base)
+    mix = [round(g * alpha + c * (1 - alpha)) for g, c in zip(GATE_RGB, (b.red(), b.green(), b.blue()))]
+    return QColor(*mix).name()
 
 
 def _vec(v, digits=2) -> str:
@@ -121,7 +151,7 @@ def step_table(snap, t: int, units: list[int]) -> str:
     T, H = arrays["h"].shape
     t = min(max(int(t), 0), T - 1)
     units = [u for u in units if 0 <= u < H] or [0]
-    head = "<tr style='background:#eee'><th align=left>step</th>" + "".join(
+    head = _head_row() + "<th align=left>step</th>" + "".join(
         f"<th>unit {u}</th>" for u in units) + "</tr>"
     body = []
     for key, label, style in ROWS[kind]:
@@ -139,8 +169,8 @@ def step_table(snap, t: int, units: list[int]) -> str:
     notes = [FOOTNOTES[kind]]
     if snap.cell in ("peephole", "coupled"):
         notes.append(FOOTNOTES[snap.cell])
-    return (f"<p style='margin:0'>{_input_line(snap, t)}</p>" + _TABLE + head + "".join(body)
-            + "</table>" + "".join(f"<p style='color:#444; margin:2px'>{n}</p>" for n in notes))
+    return (f"<p style='margin:0'>{_input_line(snap, t)}</p>" + _table() + head + "".join(body)
+            + "</table>" + "".join(_note(n) for n in notes))
 
 
 def james_table() -> str:
@@ -150,7 +180,7 @@ def james_table() -> str:
             (f"① f{S}·C{S1}", s["forget"], "result"), (f"C̃{S}", JAMES["g"], ""),
             (f"i{S}", JAMES["i"], "gate"), (f"② i{S}·C̃{S}", s["input"], "result"),
             (f"③ C{S} = ① + ②", s["c"], "result"))
-    head = "<tr style='background:#eee'><th align=left>step</th><th>c1 (gender)</th><th>c2 (weather)</th></tr>"
+    head = _head_row() + "<th align=left>step</th><th>c1 (gender)</th><th>c2 (weather)</th></tr>"
     body = ""
     for lab, vals, style in rows:
         cells = ""
@@ -161,32 +191,33 @@ def james_table() -> str:
         body += f"<tr><td>{'<b>' + lab + '</b>' if style == 'result' else lab}</td>{cells}</tr>"
     return ("<p style='margin:0'><b>The lecture's example</b> (“James”): the cell state holds c1, "
             "the subject's gender (probability of male; James: −0.5), and c2, the weather. A new "
-            "subject arrives.</p>" + _TABLE + head + body + "</table>"
-            "<p style='color:#444; margin:2px'>f = 0.1 nearly erases c1, f = 1 keeps c2 (“not to "
-            "forget c2”); i = 0.8 writes 0.8·0.9 = 0.72 into c1, i = 0 leaves c2 (“not to modify "
-            f"c2”). Computed with the panel's formula: C{S} = {_vec(s['c'])}, as on the slide.</p>")
+            "subject arrives.</p>" + _table() + head + body + "</table>"
+            + _note("f = 0.1 nearly erases c1, f = 1 keeps c2 (“not to forget c2”); i = 0.8 writes "
+                    "0.8·0.9 = 0.72 into c1, i = 0 leaves c2 (“not to modify c2”). Computed with the "
+                    f"panel's formula: C{S} = {_vec(s['c'])}, as on the slide."))
 
 
 def sparse_table() -> str:
-    """The lecture's sparse-output example: h = o·tanh C, enabled entries (o ≥ 0.5) in red."""
+    """The lecture's sparse-output example: h = o·tanh C, one row per unit (a narrow column holds
+    it); enabled entries (o ≥ 0.5) in bold red, disabled ones in grey, in the theme's colours."""
     o = np.asarray(SPARSE_OUTPUT["o"])
     tc = np.asarray(SPARSE_OUTPUT["tanh_c"])
     h = gated_output(o, tc)
-
-    def row(label, vals, digits, strong=False):
-        cells = []
-        for k, v in enumerate(vals):
-            color = "#C00000" if o[k] >= 0.5 else "#888888"
+    th = theme()
+    head = (_head_row() + "<th>unit</th><th>tanh C<sub>t</sub></th><th>o<sub>t</sub></th>"
+            "<th>h<sub>t</sub></th></tr>")
+    body = ""
+    for k in range(len(o)):
+        on = o[k] >= 0.5
+        color = th.bad if on else th.muted
+        cells = ""
+        for v, digits in ((tc[k], 2), (o[k], 2), (h[k], 3)):
             txt = _num(float(v), digits)
-            cells.append(f"<td align=right style=\"{_NUM} color:{color}\">"
-                         + (f"<b>{txt}</b>" if strong else txt) + "</td>")
-        return f"<tr><td>{label}</td>{''.join(cells)}</tr>"
-
-    head = "<tr style='background:#eee'><th></th>" + "".join(f"<th>{k + 1}</th>" for k in range(len(o))) + "</tr>"
+            cells += f"<td align=right style=\"{_NUM} color:{color}\">" + (f"<b>{txt}</b>" if on else txt) + "</td>"
+        body += f"<tr><td align=right>{k + 1}</td>{cells}</tr>"
     printed = SPARSE_OUTPUT_PRINTED[-1]
     return ("<p><b>The lecture's sparse output</b> (11 units): h<sub>t</sub> = o<sub>t</sub>·tanh "
             "C<sub>t</sub>. Enabled entries (o ≥ 0.5) in red; disabled ones (grey) still appear, "
-            "but with reduced values.</p>" + _TABLE + head + row("tanh C<sub>t</sub>", tc, 2)
-            + row("o<sub>t</sub>", o, 2) + row("h<sub>t</sub>", h, 3, True) + "</table>"
-            f"<p style='color:#444'>Note: the slide prints the last entry as {printed}; "
-            f"{o[-1]:g} × {tc[-1]:g} = {h[-1]:.2f}.</p>")
+            "but with reduced values.</p>" + _table() + head + body + "</table>"
+            + _note(f"Note: the slide prints the last entry as {printed}; "
+                    f"{o[-1]:g} × {tc[-1]:g} = {h[-1]:.2f}.", "4px 2px"))

@@ -4,22 +4,31 @@
 heatmaps (time × units) of the cell's gates and states, and at the bottom the cell state C_t and
 output h_t of the followed units, with the time cursor on every row. :class:`FlowPlot` draws the
 gradient flow ‖∂L_T/∂h_t‖ on a log scale; :class:`TrainingPlots` loss, accuracy and gradient norm.
+
+Every item is built once: a preset that changes the cell only shows, hides and relabels rows and
+curves (no pyqtgraph item, legend or label is created or removed per frame, nor on a preset), and
+the curves are keyed by colour in the plots' titles, so no legend covers data.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-from nnsim.widgets.plots import CLASS_COLORS, LABEL_PT, TICK_PT, class_color, style_plot
+from nnsim.widgets.plots import (CLASS_COLORS, TICK_PT, FitLabel, class_color, fit_plot, line_width, pt,
+                                 style_plot, text_scale, theme)
 
-LEFT_AXIS_WIDTH = 92
 MAIN_COLOR = "#D55E00"      # the panel's cell
 CMP_COLOR = "#0072B2"       # the comparison network
-TARGET_COLOR = "#000000"
 FLOOR = 1e-30               # log plots cannot show 0
+MAX_MAPS = 6                # heatmap rows of the richest cell (LSTM: f, i, C~, o, C, h)
+MAX_INPUTS = 3              # input curves of a regression task
+MAX_UNITS = 4               # followed units
+SOLID, DASHED = "━━", "╍╍"  # line swatches in the colour-keyed titles
 
 _CMAPS = {"gate": ("viridis", (0.0, 1.0)), "tanh": ("CET-D1", (-1.0, 1.0)),
           "state": ("CET-D1", None)}
@@ -30,7 +39,8 @@ def set_log_range(plot, *arrays, min_decades: float = 3.2) -> None:
     (with fewer than three decade ticks pyqtgraph labels every minor tick: unreadable)."""
     vals = [np.log10(a[np.isfinite(a) & (a > 0)]) for a in arrays if a is not None and len(a)]
     vals = [v for v in vals if v.size]
-    if not vals:
+    if not vals:                    # nothing yet: three decades, not pyqtgraph's one (minor labels)
+        plot.setYRange(-2.0, 1.2, padding=0)
         return
     lo = float(min(v.min() for v in vals))
     hi = float(max(v.max() for v in vals))
@@ -38,15 +48,16 @@ def set_log_range(plot, *arrays, min_decades: float = 3.2) -> None:
     plot.setYRange(mid - half, mid + half, padding=0)
 
 
-def _font(pt=TICK_PT, bold=False):
+def _font(base_pt=TICK_PT, bold=False) -> QFont:
+    """A plot font at ``base_pt`` times the current text scale (never below the tick size)."""
     f = QFont()
-    f.setPointSize(pt)
+    f.setPointSizeF(max(base_pt, TICK_PT) * text_scale())
     f.setBold(bold)
     return f
 
 
 def _cursor():
-    return pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#000", width=1.5,
+    return pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme().fg, width=1.5,
                                                                   style=Qt.PenStyle.DashLine))
 
 
@@ -55,122 +66,317 @@ def ink_for(view: pg.GraphicsView) -> str:
     return "#000000" if view.backgroundBrush().color().lightness() >= 128 else "#FFFFFF"
 
 
+def swatch(color, glyph: str = "■") -> str:
+    """A coloured key in a title; the words beside it stay in the theme's text colour."""
+    return f"<span style='color:{QColor(color).name()}'>{glyph}</span>"
+
+
+def _blend(a: str, b: str, share: float) -> str:
+    ca, cb = QColor(a), QColor(b)
+    mix = [round(x * (1 - share) + y * share) for x, y in
+           ((ca.red(), cb.red()), (ca.green(), cb.green()), (ca.blue(), cb.blue()))]
+    return QColor(*mix).name()
+
+
+def input_colors() -> tuple[str, ...]:
+    """Greys of the input curves that read on the theme's background."""
+    th = theme()
+    return th.muted, _blend(th.muted, th.bg, 0.45), _blend(th.fg, th.bg, 0.3)
+
+
 SHORT = {"rnn": "RNN", "lstm": "LSTM", "peephole": "peephole LSTM", "coupled": "coupled LSTM",
          "gru": "GRU", "": ""}
+#: the networks' names in the narrow keys beside the rows
+KEY_NAME = dict(SHORT, peephole="peephole", coupled="coupled")
 
 
 #: line colours of the followed units (Okabe–Ito without the yellow, which vanishes on white)
-UNIT_COLORS = tuple(c for c in CLASS_COLORS if c != "#F0E442") + ("#882255",)
+UNIT_COLORS = tuple(c for c in CLASS_COLORS if c not in ("#F0E442", "#000000")) + ("#882255", "#999933")
 
 
 def unit_color(k: int):
     return UNIT_COLORS[k % len(UNIT_COLORS)]
 
 
+def _no_title(plot: pg.PlotItem) -> None:
+    """A plot without a title takes no room for one (the hidden wrapping title of
+    ``plots.fit_plot`` keeps its one-line minimum height otherwise: a heatmap row lost 22 px)."""
+    plot.setTitle(None)
+    plot.titleLabel.setMaximumHeight(0)
+    plot.titleLabel.setMinimumHeight(0)
+
+
+def _tick(v: float) -> str:
+    return f"{v:g}".replace("-", "−")
+
+
+def _nice_ticks(lo: float, hi: float) -> list:
+    """Three labels on a low row: the rounded ends and 0 (when it lies between)."""
+    step = 10 ** math.floor(math.log10(max(hi - lo, 1e-9)))
+    if (hi - lo) / step < 2:
+        step /= 2
+    a, b = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step   # inside the range
+    zero = a < 0 < b and min(-a, b) >= 0.25 * (b - a)       # 0 only where it has room
+    vals = sorted({round(a, 6), round(b, 6)} | ({0} if zero else set()))
+    return [[(float(v), _tick(v)) for v in vals], []]
+
+
+def _input_name(name: str) -> str:
+    """"value / distractor" -> "value" (the key beside the row stays narrow)."""
+    return name.split(" / ")[0].replace("observed ", "")
+
+
+def _row_label(label: str) -> str:
+    """"f forget" -> the symbol in bold, then the word: one horizontal line, so that a row is never
+    taller than its heatmap needs (rotated names overlapped their neighbours)."""
+    sym, _, word = label.partition(" ")
+    return f"<b>{sym}</b> {word}" if word else f"<b>{sym}</b>"
+
+
 class Inspector(pg.GraphicsLayoutWidget):
     """Sequence, heatmaps and followed units on one shared time axis.
 
     ``clicked(t, unit)`` is emitted for a click on a heatmap (unit = the row) or on another row
-    (unit = -1)."""
+    (unit = -1). Layout: column 0 the heatmaps' names, column 1 the plots, column 2 the colour bars.
+    """
 
     clicked = Signal(int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setBackground("w")
-        self.ci.layout.setSpacing(2)
-        self.seq = self.addPlot(row=0, col=0)
+        self.setBackground(theme().bg)
+        self.ci.layout.setSpacing(3)
+        self.ci.layout.setContentsMargins(3, 6, 3, 3)
+        self._cmaps = {k: pg.colormap.get(name) for k, (name, _lv) in _CMAPS.items()}
+        # --- the sequence row (its key in column 0, like a legend beside the data)
+        self._seq_key = self._key_line(0)
+        self.seq = self.addPlot(row=1, col=1)
         style_plot(self.seq)
-        self._prep(self.seq, "sequence")
-        self.seq.getAxis("bottom").setStyle(showValues=False)
-        self.seq.legend = None
-        self.addItem(_Spacer(48), row=0, col=1)
-        self._seq_items: list = []
+        self._prep(self.seq)
+        self.seq.hideAxis("bottom")             # one time axis, at the bottom row
+        self._inputs = [self.seq.plot([], [], pen=pg.mkPen("#777777", width=1.5), symbol="o", symbolSize=5,
+                                      symbolPen=None, symbolBrush="#777777", name=f"input {k}")
+                        for k in range(MAX_INPUTS)]
+        self._target = pg.ScatterPlotItem(symbol="star", size=16, brush=theme().fg, pen=None, name="target")
+        self.seq.addItem(self._target)
+        self._main = self.seq.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="output")
+        self._cmp = self.seq.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2, style=Qt.PenStyle.DashLine),
+                                  name="comparison")
         self._texts: list[pg.TextItem] = []
-        self._maps: list[dict] = []
-        self._map_keys: tuple = ()
-        self.lines = None
-        self._line_items: list = []
-        self._cursors = [_cursor()]
-        self.seq.addItem(self._cursors[0])
-        self._build_lines(row=1)
-        self.scene().sigMouseClicked.connect(self._on_click)
+        self._text_state: list[tuple] = []
         self._kind = None
-
-    # ---- structure --------------------------------------------------------------------------
-    def _prep(self, plot: pg.PlotItem, ylabel: str):
-        plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        plot.setLabel("left", ylabel, **{"font-size": f"{LABEL_PT - 1}pt", "color": "#111"})
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        if plot is not self.seq:
-            plot.setXLink(self.seq)
-
-    def _build_lines(self, row: int):
-        self.lines = self.addPlot(row=row, col=0)
-        self._lines_spacer = _Spacer(48)
-        self.addItem(self._lines_spacer, row=row, col=1)
-        style_plot(self.lines, "", "time step t", "")
-        self._prep(self.lines, "followed units")
-        leg = self.lines.addLegend(offset=(2, 1), labelTextSize=f"{TICK_PT - 1}pt", colCount=8)
-        leg.setBrush(pg.mkBrush(255, 255, 255, 200))
-        cur = _cursor()
-        self.lines.addItem(cur)
-        self._cursors = [self._cursors[0], cur] + [m["cursor"] for m in self._maps]
-        self._line_items = []
-
-    def set_maps(self, maps: tuple) -> None:
-        """(Re)build the heatmap rows for ``maps`` = ((name, label, kind), ...)."""
-        keys = tuple(m[0] for m in maps)
-        if keys == self._map_keys:
-            return
-        for m in self._maps:
-            self.removeItem(m["plot"])
-            self.removeItem(m["bar"])
-        self._maps = []
-        if self.lines is not None:
-            self.removeItem(self.lines)
-            self.removeItem(self._lines_spacer)
-            self.lines = None
-        for row, (name, label, kind) in enumerate(maps, start=1):
-            plot = self.addPlot(row=row, col=0)
+        self._snap = None
+        # --- the heatmap rows (a pool: a GRU or a plain RNN shows fewer)
+        self._rows: list[dict] = []
+        for k in range(MAX_MAPS):
+            r = k + 2
+            label = self._key_label(r)
+            plot = self.addPlot(row=r, col=1)
             style_plot(plot)
             plot.showGrid(x=False, y=False)
-            self._prep(plot, label)
-            plot.getAxis("bottom").setStyle(showValues=False)
+            self._prep(plot)
+            plot.hideAxis("bottom")
             img = pg.ImageItem(axisOrder="col-major")
             plot.addItem(img)
-            cmap_name, levels = _CMAPS[kind]
-            cmap = pg.colormap.get(cmap_name)
-            bar = pg.ColorBarItem(values=levels or (-1.0, 1.0), colorMap=cmap, width=14,
-                                  interactive=False)
+            bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._cmaps["gate"], width=14, interactive=False)
             bar.setImageItem(img)
-            bar.getAxis("right").setTickFont(_font(TICK_PT - 2))
-            bar.getAxis("right").setWidth(34)
-            self.addItem(bar, row=row, col=1)
-            marks = pg.ScatterPlotItem(symbol="s", size=11, brush=None,
-                                       pen=pg.mkPen("#FF00FF", width=2))
+            bar.getAxis("right").setStyle(hideOverlappingLabels=False)
+            fit_plot(bar)                   # (a ColorBarItem is a PlotItem: as the panel would)
+            _no_title(bar)                  # ... but as high as its heatmap
+            self.addItem(bar, row=r, col=2)
+            marks = pg.ScatterPlotItem(symbol="s", size=11, brush=None, pen=pg.mkPen("#FF00FF", width=2))
             plot.addItem(marks)
             cur = _cursor()
             plot.addItem(cur)
-            self._maps.append(dict(name=name, kind=kind, plot=plot, img=img, bar=bar, marks=marks,
-                                   cursor=cur))
+            row = dict(label=label, plot=plot, img=img, bar=bar, marks=marks, cursor=cur, name=None, kind=None)
+            self._rows.append(row)
+            plot.getViewBox().sigResized.connect(lambda _vb=None, r=row: self._row_ticks(r))
+        # --- the followed units
+        self._lines_key = self._key_line(MAX_MAPS + 2)
+        self.lines = self.addPlot(row=MAX_MAPS + 3, col=1)
+        style_plot(self.lines, "", "time step t", "")
+        self._prep(self.lines)
+        self._line_items = [self.lines.plot([], [], pen=pg.mkPen(unit_color(0), width=2.2))
+                            for _ in range(MAX_UNITS * 2)]
+        self._line_sig = None
+        self._cursors = [_cursor(), _cursor()] + [row["cursor"] for row in self._rows]
+        self.seq.addItem(self._cursors[0])
+        self.lines.addItem(self._cursors[1])
+        self._maps: list[dict] = []
+        self._map_keys: tuple = ()
+        self._style_key = None
+        self._axis_key = None
+        self.seq.getViewBox().sigResized.connect(self._on_seq_resized)
+        self.scene().sigMouseClicked.connect(self._on_click)
+
+    # ---- structure --------------------------------------------------------------------------
+    def _key_label(self, row: int) -> pg.LabelItem:
+        label = self.addLabel("", row=row, col=0, size=pt(TICK_PT), color=theme().fg, justify="right")
+        label._nnsim_base_pt = TICK_PT          # restyle_view scales it with the text
+        return label
+
+    def _key_line(self, row: int) -> FitLabel:
+        """A colour key on its own line above a plot, across all columns (it wraps when narrow):
+        a legend that never covers data and never makes a row taller than one line needs."""
+        label = FitLabel("", size=pt(TICK_PT), color=theme().fg, justify="left")
+        label._nnsim_base_pt = TICK_PT
+        self.addItem(label, row=row, col=0, colspan=3)
+        return label
+
+    @staticmethod
+    def _set_key(label: pg.LabelItem, lines: list[str], sep: str = "<br>") -> None:
+        text = sep.join(lines)
+        if text != label.text or label.opts.get("size") != pt(TICK_PT) or label.opts.get("color") != theme().fg:
+            label.setText(text, size=pt(TICK_PT), color=theme().fg)
+
+    def _set_levels(self, row: dict, levels) -> None:
+        """The colour bar's range (its labels follow in :meth:`_row_ticks`)."""
+        lo, hi = float(levels[0]), float(levels[1])
+        if row.get("levels") == (lo, hi):
+            return
+        row["levels"] = (lo, hi)
+        row["bar"].setLevels((lo, hi))
+        self._row_ticks(row)
+
+    def _row_ticks(self, row: dict) -> None:
+        """Label a heatmap row's first and last unit and its colour bar's two ends; a row too low
+        for two lines of text gets one label each (the top unit, the range "0–1" / "±7.1")."""
+        if row["name"] is None or row.get("levels") is None or self._snap is None:
+            return
+        H = self._snap.arrays["h"].shape[1]
+        lo, hi = row["levels"]
+        fh = QFontMetricsF(_font(TICK_PT)).height()
+        height = row["plot"].getViewBox().height()
+        roomy = height >= 2.2 * fh
+        key = (H, lo, hi, roomy, text_scale(), round(height))
+        if row.get("ticks") == key:
+            return
+        row["ticks"] = key
+        # the end labels sit just inside the bar (half a line), never over the next row's labels
+        share = min(0.5, 0.5 * fh / max(1.0, height))
+        inset = (hi - lo) * share
+        # the first and last unit's labels likewise inside the row (48 units: at its very edges)
+        first, last = max(0.0, H * share - 0.5), min(float(H - 1), H - 0.5 - H * share)
+        if roomy:
+            units = [(first, "0"), (last, str(H - 1))]
+            bar = [(lo + inset, _tick(lo)), (hi - inset, _tick(hi))]
+        else:
+            units = [(last, str(H - 1))]
+            bar = [(hi - inset, f"±{_tick(hi)}" if lo == -hi else f"{_tick(lo)}–{_tick(hi)}")]
+        row["plot"].getAxis("left").setTicks([units, []])
+        row["bar"].getAxis("right").setTicks([bar, []])
+
+    @staticmethod
+    def _set_ticks(plot: pg.PlotItem, key, ticks) -> None:
+        """Explicit left-axis ticks (set only when they change)."""
+        if getattr(plot, "_lstm_ticks", None) != key:
+            plot._lstm_ticks = key
+            plot.getAxis("left").setTicks(ticks)
+
+    def _prep(self, plot: pg.PlotItem):
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        # the first and last unit are labelled at the rows' edges: let their text reach past them
+        plot.getAxis("left").setStyle(hideOverlappingLabels=False)
+        if plot is not self.seq:
+            plot.setXLink(self.seq)
+        _no_title(plot)
+
+    def _row_items(self, row: dict) -> tuple:
+        return (row["label"], 0), (row["plot"], 1), (row["bar"], 2)
+
+    def set_maps(self, maps: tuple) -> None:
+        """Show the heatmap rows for ``maps`` = ((name, label, kind), ...): the rows are built once;
+        a cell with fewer maps takes the unused rows out of the layout (hidden, kept)."""
+        keys = tuple(m[0] for m in maps)
+        if keys == self._map_keys:
+            return
+        lay = self.ci.layout
+        for row in self._rows:
+            for item, _col in self._row_items(row):
+                if item.parentLayoutItem() is lay:
+                    lay.removeItem(item)
+        lay.removeItem(self.lines)
+        lay.removeItem(self._lines_key)
+        n = min(len(maps), MAX_MAPS)
+        self._maps = []
+        for k, row in enumerate(self._rows):
+            used = k < n
+            for item, col in self._row_items(row):
+                item.setVisible(used)
+                if used:
+                    lay.addItem(item, k + 2, col)
+            if not used:
+                row["name"] = None
+                continue
+            name, label, kind = maps[k]
+            row["name"] = name
+            row["label"].setText(_row_label(label), size=pt(TICK_PT), color=theme().fg)
+            if kind != row["kind"]:
+                row["kind"] = kind
+                row["bar"].setColorMap(self._cmaps[kind])
+                self._set_levels(row, _CMAPS[kind][1] or (-1.0, 1.0))
+            self._maps.append(row)
+        # rows: 0 the sequence's key, 1 the sequence, 2 … n + 1 the heatmaps, then the units' key
+        # and the units' curves
+        lay.addItem(self._lines_key, n + 2, 0, 1, 3)
+        lay.addItem(self.lines, n + 3, 1)
+        for r in range(MAX_MAPS + 4):
+            stretch = {1: 3, n + 3: 3}.get(r, 2 if 2 <= r <= n + 1 else 0)
+            lay.setRowStretchFactor(r, stretch)
         self._map_keys = keys
-        self._build_lines(row=len(maps) + 1)
-        self._ink = None                    # new cursors: set their colour at the next render
-        for r in range(len(maps) + 2):
-            self.ci.layout.setRowStretchFactor(r, 1 if 0 < r <= len(maps) else 2)
+
+    def _apply_style(self) -> None:
+        """Theme colours and widths of the cursors, the target and the inputs (on a theme change)."""
+        th = theme()
+        key = (th.name, line_width(1.0))
+        if key == self._style_key:
+            return
+        self._style_key = key
+        for cur in self._cursors:
+            cur.setPen(pg.mkPen(th.fg, width=line_width(1.5), style=Qt.PenStyle.DashLine))
+        self._target.setBrush(pg.mkBrush(th.fg))
+        for k, item in enumerate(self._inputs):
+            c = input_colors()[k % 3]
+            item._nnsim_base_width = 1.5
+            item.setPen(pg.mkPen(c, width=line_width(1.5)))
+            item.setSymbolBrush(c)
+        for row in self._rows:
+            row["label"].setText(row["label"].text, size=pt(TICK_PT), color=th.fg)
+        self._text_state = [None] * len(self._texts)      # recolour the characters
+        for it in self._texts:
+            it.setFont(_font(TICK_PT, bold=True))
+
+    def _set_axis_width(self, snap) -> None:
+        """One left-axis width for every row, so that the time steps line up across the rows."""
+        if snap.kind == "classification":
+            texts = ["input", "target", SHORT[snap.cell][:8], SHORT[snap.cmp_cell][:8]]
+        else:
+            texts = ["−0.5", "−10", str(snap.hidden)]
+        key = (tuple(texts), text_scale())
+        if key == self._axis_key:
+            return
+        self._axis_key = key
+        fm = QFontMetricsF(_font(TICK_PT))
+        width = int(math.ceil(max(fm.horizontalAdvance(t) for t in texts) + 14))
+        for plot in [self.seq, self.lines] + [row["plot"] for row in self._rows]:
+            plot.getAxis("left").setWidth(width)
+        bar_width = int(math.ceil(fm.horizontalAdvance("−0.0") + 10))
+        for row in self._rows:
+            row["bar"].getAxis("right").setWidth(bar_width)
+            row["plot"].setMinimumHeight(1.3 * fm.height())     # the row's name, one line
+            row["bar"].setMinimumHeight(0)
+        # the followed units: three labelled values and the time axis
+        self.lines.setMinimumHeight(2.1 * fm.height() + self.lines.getAxis("bottom").height())
 
     # ---- drawing ----------------------------------------------------------------------------
     def render(self, snap, units: list[int]) -> None:
+        self._snap = snap
         self.set_maps(snap.maps)
+        self._apply_style()
+        self._set_axis_width(snap)
         T, H = snap.arrays["h"].shape
         t = snap.t
-        ink = ink_for(self)
-        if ink != getattr(self, "_ink", None):
-            self._ink = ink
-            for cur in self._cursors:
-                cur.setPen(pg.mkPen(ink, width=1.5, style=Qt.PenStyle.DashLine))
         for cur in self._cursors:
             cur.setPos(t)
         self._render_sequence(snap)
@@ -180,31 +386,41 @@ class Inspector(pg.GraphicsLayoutWidget):
             m["img"].setRect(-0.5, -0.5, T, H)
             if m["kind"] == "state":
                 lim = max(1.0, float(np.abs(data).max()) if data.size else 1.0)
-                m["bar"].setLevels((-lim, lim))
+                lim = math.ceil(lim * 10 - 1e-9) / 10           # a readable end label
+                self._set_levels(m, (-lim, lim))
             m["plot"].setYRange(-0.5, H - 0.5, padding=0)
+            self._row_ticks(m)
             m["marks"].setData([t] * len(units), units)
         self.seq.setXRange(-0.5, T - 0.5, padding=0.01)
         self._render_lines(snap, units)
+        self._fit_central()
 
-    def _clear_seq(self):
-        for it in self._seq_items:
-            self.seq.removeItem(it)
-        self._seq_items = []
-        if self.seq.legend is not None:
-            self.seq.legend.clear()
+    def _fit_central(self) -> None:
+        """Keep the layout exactly as large as the view: a preset whose rows needed more height
+        (a text strip of four rows) grew it, and pyqtgraph only fits it again on a resize, so the
+        next preset's bottom row would stay cut below the view."""
+        rect = self.range
+        geo = self.ci.geometry()
+        if abs(geo.height() - rect.height()) > 0.5 or abs(geo.width() - rect.width()) > 0.5:
+            self.ci.setGeometry(rect)
 
     def _render_sequence(self, snap):
         kind = "text" if snap.kind == "classification" else "values"
         if kind != self._kind:
-            self._clear_seq()
-            for it in self._texts:
-                self.seq.removeItem(it)
-            self._texts = []
             self._kind = kind
-            if self.seq.legend is None:
-                self.seq.legend = self.seq.addLegend(offset=(2, 1), labelTextSize=f"{TICK_PT - 1}pt",
-                                                     colCount=6)
-                self.seq.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+            # the other kind's items and axis ticks go (a preset leaves no stale labels)
+            for item in self._inputs + [self._target, self._main, self._cmp]:
+                item.setData([], [])
+                item.setVisible(kind == "values")
+            for k, it in enumerate(self._texts):
+                it.setText("")
+                self._text_state[k] = None
+            self.seq._lstm_ticks = None
+        # rows of characters need their line height each (no overlap from one row to the next)
+        n_rows = 2.2 if kind == "values" else (4 if snap.y_cmp is not None else 3)
+        min_h = QFontMetricsF(_font(TICK_PT, bold=True)).height() * 1.05 * n_rows + 8
+        if abs(self.seq.minimumHeight() - min_h) > 0.5:
+            self.seq.setMinimumHeight(min_h)
         if kind == "values":
             self._render_values(snap)
         else:
@@ -213,39 +429,19 @@ class Inspector(pg.GraphicsLayoutWidget):
     def _render_values(self, snap):
         T = len(snap.x)
         t = np.arange(T)
-        n_in = snap.x.shape[1]
-        want = n_in + 3
-        if len(self._seq_items) != want:
-            self._clear_seq()
-            grey = ("#777777", "#BBBBBB", "#999999")
-            for k in range(n_in):
-                item = self.seq.plot([], [], pen=pg.mkPen(grey[k % 3], width=1.5), symbol="o",
-                                     symbolSize=5, symbolBrush=grey[k % 3], symbolPen=None,
-                                     name=snap.input_names[k])
-                self._seq_items.append(item)
-            tgt = pg.ScatterPlotItem(symbol="star", size=16, brush=TARGET_COLOR, pen=None,
-                                     name="target")
-            self.seq.addItem(tgt)
-            self._seq_items.append(tgt)
-            self._seq_items.append(self.seq.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5),
-                                                 name="output"))
-            self._seq_items.append(self.seq.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2,
-                                                                      style=Qt.PenStyle.DashLine),
-                                                 name="comparison"))
-        for k in range(n_in):
-            self._seq_items[k].setData(t, snap.x[:, k])
+        n_in = min(snap.x.shape[1], MAX_INPUTS)
+        for k, item in enumerate(self._inputs):
+            item.setVisible(k < n_in)
+            if k < n_in:
+                item.setData(t, snap.x[:, k])
         m = snap.mask
-        self._seq_items[n_in].setData(t[m], snap.target[m, 0], brush=self._ink, pen=None)
-        main, cmpi = self._seq_items[n_in + 1], self._seq_items[n_in + 2]
-        main.setData(t, snap.y[:, 0])
-        self.seq.legend.removeItem(main)
-        self.seq.legend.addItem(main, SHORT[snap.cell])
-        self.seq.legend.removeItem(cmpi)
+        self._target.setData(t[m], snap.target[m, 0])
+        self._main.setData(t, snap.y[:, 0])
         if snap.y_cmp is not None:
-            cmpi.setData(t, snap.y_cmp[:, 0])
-            self.seq.legend.addItem(cmpi, SHORT[snap.cmp_cell])
+            self._cmp.setData(t, snap.y_cmp[:, 0])
         else:
-            cmpi.setData([], [])
+            self._cmp.setData([], [])
+        self._cmp.setVisible(snap.y_cmp is not None)
         vals = [snap.x.ravel(), snap.target[m].ravel(), snap.y.ravel()]
         if snap.y_cmp is not None:
             vals.append(snap.y_cmp.ravel())
@@ -253,22 +449,48 @@ class Inspector(pg.GraphicsLayoutWidget):
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (-1.0, 1.0)
         lo, hi = min(lo, -1.0), max(hi, 1.0)
-        self.seq.setYRange(lo - 0.05 * (hi - lo), hi + 0.6 * (hi - lo), padding=0)
-        self.seq.setLabel("left", "sequence", **{"font-size": f"{LABEL_PT - 1}pt"})
+        self.seq.setYRange(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), padding=0)
+        ticks = _nice_ticks(lo, hi)
+        self._set_ticks(self.seq, ("values", str(ticks)), ticks)
+        fg = theme().fg
+        cols = input_colors()
+        keys = ["<b>Sequence</b>"]
+        keys += [f"{swatch(cols[k % 3], '●')} {_input_name(snap.input_names[k])}" for k in range(n_in)]
+        keys.append(f"{swatch(fg, '★')} target")
+        keys.append(f"{swatch(MAIN_COLOR, SOLID)} {KEY_NAME[snap.cell]}")
+        if snap.y_cmp is not None:
+            keys.append(f"{swatch(CMP_COLOR, DASHED)} {KEY_NAME[snap.cmp_cell]}")
+        self._set_key(self._seq_key, keys, " &nbsp; ")
+
+    def _stride(self, snap) -> int:
+        """Show every k-th character so that neighbours never overlap (k = 1 when there is room)."""
+        T = len(snap.x)
+        width = self.seq.getViewBox().width()
+        if width <= 0 or T <= 0:
+            return 1
+        step = width / (T + 0.02 * T)
+        key = (snap.output_names, tuple(snap.tokens) if snap.tokens is not None else (), text_scale())
+        if getattr(self, "_char_key", None) != key:        # the widest symbol this task can show
+            self._char_key = key
+            fm = QFontMetricsF(_font(TICK_PT, bold=True))
+            texts = [_short(s) for s in snap.output_names] + list(key[1]) + ["␣"]
+            self._char_w = max(fm.horizontalAdvance(s) for s in texts) + 2
+        return max(1, int(math.ceil(self._char_w / step)))
 
     def _render_text(self, snap):
-        """Rows of symbols: input, target, the network's arg-max (green right, red wrong)."""
+        """Rows of symbols: input, target, the network's arg-max (theme green right, red wrong)."""
         T = len(snap.x)
         rows = [("input", 3)] + [("target", 2), ("network", 1)] + (
             [("comparison", 0)] if snap.y_cmp is not None else [])
         need = T * len(rows)
-        while len(self._texts) < need:
+        while len(self._texts) < need:              # grows with the longest sequence, never shrinks
             it = pg.TextItem("", anchor=(0.5, 0.5))
             it.setFont(_font(TICK_PT, bold=True))
             self.seq.addItem(it)
             self._texts.append(it)
-        for it in self._texts[need:]:
-            it.setText("")
+            self._text_state.append(None)
+        th = theme()
+        stride = self._stride(snap)
         names = snap.output_names
         pred = np.argmax(snap.y, axis=1)
         pred_c = np.argmax(snap.y_cmp, axis=1) if snap.y_cmp is not None else None
@@ -276,41 +498,70 @@ class Inspector(pg.GraphicsLayoutWidget):
         for name, yrow in rows:
             for t in range(T):
                 it = self._texts[k]
-                k += 1
-                it.setPos(t, yrow)
+                shown = (t - snap.t) % stride == 0      # the cursor's step is always shown
                 if name == "input":
                     txt = snap.tokens[t] if snap.tokens is not None else ""
-                    txt = "␣" if txt == " " else txt
-                    color = "#777777"
+                    txt, color = ("␣" if txt == " " else txt), th.muted
                 elif name == "target":
-                    txt, color = names[int(snap.labels[t])], self._ink
+                    txt, color = names[int(snap.labels[t])], th.fg
                 else:
                     p = pred if name == "network" else pred_c
                     txt = names[int(p[t])]
-                    color = "#009E73" if int(p[t]) == int(snap.labels[t]) else "#E0301E"
-                it.setText(_short(txt))
-                it.setColor(color)
+                    color = th.good if int(p[t]) == int(snap.labels[t]) else th.bad
+                state = (_short(txt), color, t, yrow, shown)
+                if self._text_state[k] != state:        # only what changed is laid out again
+                    self._text_state[k] = state
+                    it.setPos(t, yrow)
+                    it.setText(state[0])
+                    it.setColor(color)
+                    it.setVisible(shown)
+                k += 1
+        for j in range(need, len(self._texts)):
+            if self._text_state[j] is not None:
+                self._text_state[j] = None
+                self._texts[j].setText("")
+                self._texts[j].setVisible(False)
         self.seq.setYRange(-0.6 + (1 if snap.y_cmp is None else 0), 3.6, padding=0)
-        ax = self.seq.getAxis("left")
-        ax.setTicks([[(3, "input"), (2, "target"), (1, SHORT[snap.cell][:8])]
-                     + ([(0, SHORT[snap.cmp_cell][:8])] if snap.y_cmp is not None else [])])
-        self.seq.setLabel("left", "")
+        ticks = [[(3, "input"), (2, "target"), (1, SHORT[snap.cell][:8])]
+                 + ([(0, SHORT[snap.cmp_cell][:8])] if snap.y_cmp is not None else [])]
+        self._set_ticks(self.seq, ("text", str(ticks)), ticks)
+        key = ["<b>Sequence</b>, guesses:", f"{swatch(th.good)} right", f"{swatch(th.bad)} wrong"]
+        if stride > 1:
+            key.append(f"(1 in {stride} shown)")
+        self._set_key(self._seq_key, key, " &nbsp; ")
+
+    def _on_seq_resized(self):
+        if self._kind == "text" and self._snap is not None:
+            self._render_text(self._snap)
 
     def _render_lines(self, snap, units):
         keys = ["c", "h"] if "c" in snap.arrays else (["a", "h"] if "a" in snap.arrays else ["h"])
-        want = len(units) * len(keys)
-        if len(self._line_items) != want or getattr(self, "_line_sig", None) != (tuple(units), tuple(keys)):
-            for it in self._line_items:
-                self.lines.removeItem(it)
-            self._line_items = []
+        units = list(units)[:MAX_UNITS]
+        sig = (tuple(units), tuple(keys), self._style_key)
+        if sig != self._line_sig:
+            self._line_sig = sig
+            k = 0
             for u in units:
                 for key in keys:
                     dashed = key == "h" and len(keys) > 1
                     style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-                    name = {"c": "C", "h": "h", "a": "a"}[key] + f" unit {u}"
-                    self._line_items.append(self.lines.plot(
-                        [], [], pen=pg.mkPen(unit_color(u), width=2.2, style=style), name=name))
-            self._line_sig = (tuple(units), tuple(keys))
+                    item = self._line_items[k]
+                    item._nnsim_base_width = 2.2
+                    item.setPen(pg.mkPen(unit_color(u), width=line_width(2.2), style=style))
+                    item.opts["name"] = {"c": "C", "h": "h", "a": "a"}[key] + f" unit {u}"
+                    item.setVisible(True)
+                    k += 1
+            for item in self._line_items[k:]:
+                item.setData([], [])
+                item.setVisible(False)
+            sym = {"c": "C<sub>t</sub>", "h": "h<sub>t</sub>", "a": "a<sub>t</sub>"}
+            fg = theme().fg
+            key = ["<b>Followed units</b>"] + [f"{swatch(unit_color(u))} {u}" for u in units]
+            if len(keys) > 1:
+                key += [f"{swatch(fg, SOLID)} {sym[keys[0]]}", f"{swatch(fg, DASHED)} {sym[keys[1]]}"]
+            else:
+                key.append(f"{swatch(fg, SOLID)} {sym[keys[0]]}")
+            self._set_key(self._lines_key, key, " &nbsp; ")
         T = len(snap.x)
         t = np.arange(T)
         k = 0
@@ -325,7 +576,9 @@ class Inspector(pg.GraphicsLayoutWidget):
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (-1.0, 1.0)
         lo, hi = min(lo, -1.0), max(hi, 1.0)
-        self.lines.setYRange(lo, hi + 0.3 * (hi - lo), padding=0.02)
+        self.lines.setYRange(lo, hi, padding=0.04)
+        ticks = _nice_ticks(lo, hi)
+        self._set_ticks(self.lines, str(ticks), ticks)
 
     # ---- mouse ------------------------------------------------------------------------------
     def _on_click(self, ev):
@@ -352,31 +605,20 @@ class Inspector(pg.GraphicsLayoutWidget):
         return {m["name"]: m["img"].image for m in self._maps}
 
 
-class _Spacer(pg.GraphicsWidget):
-    """An empty cell of fixed width, so rows without a colour bar keep the same plot width."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.setMinimumWidth(width)
-        self.setMaximumWidth(width)
-
-
 def _short(s: str) -> str:
     return s.replace("depth ", "") if s.startswith("depth ") else s
 
 
 class FlowPlot(pg.PlotWidget):
-    """‖∂L_T/∂h_t‖ (and ‖∂L_T/∂C_t‖) against t for the cell and the comparison network, log y."""
+    """‖∂L_T/∂h_t‖ (and ‖∂L_T/∂C_t‖) against t for the cell and the comparison network, log y.
+    The curves are keyed in the title (no legend over the data)."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, background=theme().bg)
         self.plot_item = self.getPlotItem()
-        style_plot(self.plot_item, "Gradient flow back from the last step", "time step t",
-                   "‖∂L_T/∂h_t‖")
+        style_plot(self.plot_item, "Gradient flow back from the last step", "time step t", "gradient norm")
         self.plot_item.setLogMode(y=True)
         self.plot_item.getAxis("left").enableAutoSIPrefix(False)
-        leg = self.plot_item.addLegend(offset=(-6, -6), labelTextSize=f"{TICK_PT - 1}pt")
-        leg.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.curves = {
             "h": self.plot_item.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="h"),
             "c": self.plot_item.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2,
@@ -388,9 +630,9 @@ class FlowPlot(pg.PlotWidget):
         }
         self.cursor = _cursor()
         self.plot_item.addItem(self.cursor)
+        self._ink = None
 
     def render(self, snap):
-        leg = self.plot_item.legend
         t = snap.flow_t
         a, b = SHORT[snap.cell], SHORT[snap.cmp_cell]
         series = (("h", snap.flow_h, f"{a}: ‖∂L_T/∂h_t‖"), ("c", snap.flow_c, f"{a}: ‖∂L_T/∂C_t‖"),
@@ -398,95 +640,119 @@ class FlowPlot(pg.PlotWidget):
                   ("cmp_c", snap.flow_cmp_c, f"{b}: ‖∂L_T/∂C_t‖"))
         for key, data, label in series:
             curve = self.curves[key]
-            leg.removeItem(curve)
+            curve.opts["name"] = label                    # the CSV column (no legend entry)
             if data is None:
-                curve.setData([], [])
+                if curve.isVisible():
+                    curve.setData([], [])
+                    curve.setVisible(False)
                 continue
             d = np.where(np.isfinite(data), np.maximum(data, FLOOR), np.nan)
             curve.setData(t, d)
-            leg.addItem(curve, label)
-        self.cursor.setPen(pg.mkPen(ink_for(self), width=1.5, style=Qt.PenStyle.DashLine))
+            curve.setVisible(True)
+        fg = theme().fg
+        ink = (fg, line_width(1.0))
+        if ink != self._ink:
+            self._ink = ink
+            self.cursor.setPen(pg.mkPen(fg, width=line_width(1.5), style=Qt.PenStyle.DashLine))
         self.cursor.setPos(min(snap.t, len(t) - 1))
         self.plot_item.enableAutoRange(axis="x")
         set_log_range(self.plot_item, *(np.maximum(d, FLOOR) for _, d, _ in series if d is not None))
-        title = "Gradient flow back from the last step"
+        title = "Gradient flow from the last step"
         if any(d is not None and np.nanmin(d) < FLOOR for _, d, _ in series if d is not None and len(d)):
-            title += " (values below 10⁻³⁰ drawn at 10⁻³⁰)"
+            title += " (below 10⁻³⁰ drawn at 10⁻³⁰)"
+        nets = [f"{swatch(MAIN_COLOR)} {a}"] + ([f"{swatch(CMP_COLOR)} {b}"] if snap.cmp_label else [])
+        has_c = snap.flow_c is not None or snap.flow_cmp_c is not None
+        h_t, c_t = "‖∂L<sub>T</sub>/∂h<sub>t</sub>‖", "‖∂L<sub>T</sub>/∂C<sub>t</sub>‖"
+        self.plot_item.setLabel("left", f"{h_t} {swatch(fg, '━')}, {c_t} {swatch(fg, '╍')}" if has_c else h_t)
         sig = [f"{a} {snap.sigma_max:.2f}"]
         if snap.cmp_label:
             sig.append(f"{b} {snap.cmp_sigma_max:.2f}")
-        self.plot_item.setTitle(f"{title}<br><span style='font-size:{TICK_PT - 1}pt'>largest "
-                                f"singular value of W<sub>hh</sub>: {', '.join(sig)}</span>",
-                                size=f"{LABEL_PT}pt", color="#111")
+        self.plot_item.setTitle(f"{title}: {' '.join(nets)}<br>largest singular value of "
+                                f"W<sub>hh</sub>: {', '.join(sig)}")
 
 
 class TrainingPlots(pg.GraphicsLayoutWidget):
-    """Loss (log), accuracy (%) and ‖∂L/∂θ‖ before clipping (log) against the update."""
+    """Loss (log), accuracy (%) and ‖∂L/∂θ‖ before clipping (log) against the update; the networks
+    are keyed by colour in the top plot's title."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setBackground("w")
-        self.title = self.addLabel("Training", row=0, col=0, size=f"{LABEL_PT}pt", color="#111")
-        self.loss = self.addPlot(row=1, col=0)
-        style_plot(self.loss, "", "", "loss")
+        self.setBackground(theme().bg)
+        self.loss = self.addPlot(row=0, col=0)
+        style_plot(self.loss, "Training", "", "loss")
         self.loss.setLogMode(y=True)
-        self.acc = self.addPlot(row=2, col=0)
+        self.acc = self.addPlot(row=1, col=0)
         style_plot(self.acc, "", "", "% right")
         self.acc.setYRange(0, 100, padding=0.02)
-        self.grad = self.addPlot(row=3, col=0)
-        style_plot(self.grad, "", "update", "‖g‖")
+        self.grad = self.addPlot(row=2, col=0)
+        style_plot(self.grad, "", "update", "‖∂L/∂θ‖")
         self.grad.setLogMode(y=True)
         for p in (self.loss, self.acc, self.grad):
-            p.getAxis("left").setWidth(70)
             p.getAxis("left").enableAutoSIPrefix(False)
             p.setClipToView(True)
             p.setDownsampling(auto=True, mode="mean")
+            p.setMouseEnabled(x=False, y=False)
             if p is not self.loss:
                 p.setXLink(self.loss)
+                _no_title(p)
             if p is not self.grad:
                 p.getAxis("bottom").setStyle(showValues=False)
         self.acc.getAxis("left").setTicks([[(0, "0"), (50, "50"), (100, "100")]])
-        leg = self.loss.addLegend(offset=(8, -4), labelTextSize=f"{TICK_PT - 1}pt", colCount=2)
-        leg.setBrush(pg.mkBrush(255, 255, 255, 210))
         faint_main, faint_cmp = class_color(5, 70), class_color(0, 70)
         self.c = {
-            "loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_main, width=1)),
-            "cmp_loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_cmp, width=1)),
-            "loss": self.loss.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="main"),
-            "cmp_loss": self.loss.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5), name="cmp"),
-            "acc": self.acc.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5)),
-            "cmp_acc": self.acc.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5)),
-            "grad": self.grad.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=1.5)),
-            "cmp_grad": self.grad.plot([], [], pen=pg.mkPen(CMP_COLOR, width=1.5)),
+            "loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_main, width=1), name="loss per minibatch"),
+            "cmp_loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_cmp, width=1),
+                                           name="comparison loss per minibatch"),
+            "loss": self.loss.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="loss smoothed"),
+            "cmp_loss": self.loss.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5),
+                                       name="comparison loss smoothed"),
+            "acc": self.acc.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="% right"),
+            "cmp_acc": self.acc.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5), name="comparison % right"),
+            "grad": self.grad.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=1.5), name="‖g‖"),
+            "cmp_grad": self.grad.plot([], [], pen=pg.mkPen(CMP_COLOR, width=1.5), name="comparison ‖g‖"),
         }
-        self.clip_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#555", width=1.5,
+        self.clip_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme().muted, width=1.5,
                                                                 style=Qt.PenStyle.DotLine))
         self.grad.addItem(self.clip_line)
+        self._ink = None
+
+    @property
+    def title(self):
+        """The colour-keyed title (the loss plot's)."""
+        return self.loss.titleLabel
 
     def render(self, snap, clip: float):
         n = len(snap.updates)
         u = snap.updates
-        leg = self.loss.legend
         pos = lambda a: np.where(np.isfinite(a) & (a > 0), np.maximum(a, FLOOR), np.nan)  # noqa: E731
         self.c["loss_raw"].setData(u, pos(snap.loss))
         self.c["loss"].setData(u, pos(snap.loss_smooth))
         self.c["acc"].setData(u, 100 * snap.acc_smooth)
         self.c["grad"].setData(u, pos(snap.grad_norm))
-        leg.removeItem(self.c["loss"])
-        leg.addItem(self.c["loss"], SHORT[snap.cell])
-        leg.removeItem(self.c["cmp_loss"])
-        if snap.cmp_loss is not None:
+        has_cmp = snap.cmp_loss is not None
+        if has_cmp:
             self.c["cmp_loss_raw"].setData(u, pos(snap.cmp_loss))
             self.c["cmp_loss"].setData(u, pos(snap.cmp_loss_smooth))
             self.c["cmp_acc"].setData(u, 100 * snap.cmp_acc_smooth)
             self.c["cmp_grad"].setData(u, pos(snap.cmp_grad_norm))
-            leg.addItem(self.c["cmp_loss"], SHORT[snap.cmp_cell])
-        else:
-            for k in ("cmp_loss_raw", "cmp_loss", "cmp_acc", "cmp_grad"):
+        for k in ("cmp_loss_raw", "cmp_loss", "cmp_acc", "cmp_grad"):
+            if not has_cmp and self.c[k].isVisible():
                 self.c[k].setData([], [])
-        unit = f"within ±{snap.tol:g} of the target" if snap.kind == "regression" else "right"
-        self.title.setText(f"Per minibatch: loss, % {unit},<br>‖g‖ = ‖∂L/∂θ‖ before clipping "
-                           "(dotted: the clip level)", size=f"{TICK_PT}pt", color="#111")
+            self.c[k].setVisible(has_cmp)
+        th = theme()
+        ink = (th.name, line_width(1.0))
+        if ink != self._ink:
+            self._ink = ink
+            self.clip_line.setPen(pg.mkPen(th.muted, width=line_width(1.5), style=Qt.PenStyle.DotLine))
+        nets = f"{swatch(MAIN_COLOR)} {SHORT[snap.cell]}"
+        if has_cmp:
+            nets += f" {swatch(CMP_COLOR)} {SHORT[snap.cmp_cell]}"
+        notes = ["faint: each minibatch"]
+        if snap.kind == "regression":
+            notes.append(f"right: within ±{snap.tol:g}")
+        if clip > 0:
+            notes.append("dotted: clip level")
+        self.loss.setTitle(f"Training: {nets}<br>" + "; ".join(notes))
         if clip > 0:
             self.clip_line.setPos(np.log10(clip))
             self.clip_line.show()
