@@ -134,6 +134,9 @@ class FitLabel(pg.LabelItem):
         return self.item.boundingRect().width()
 
     def updateMin(self):  # noqa: N802 - pyqtgraph name
+        if getattr(self, "_nnsim_off", False):  # a plot without a title: no room taken
+            self.setMinimumSize(0, 0)
+            return
         natural = self._natural_width()
         width = self.size().width()
         if 0 < width < natural:
@@ -166,7 +169,10 @@ def _plot_set_title(self, title=None, **args):
     """PlotItem.setTitle with the theme's colour and the scaled size; text that does not fit wraps.
     Setting the same title again does nothing (no text layout per frame)."""
     if title is None:
+        self.titleLabel._nnsim_off = True  # a hidden title takes no room
         self.titleLabel.setVisible(False)
+        self.titleLabel.setMinimumHeight(0)
+        self.titleLabel.setMaximumHeight(0)
         self.layout.setRowFixedHeight(0, 0)
         self._nnsim_title = None
         return
@@ -177,6 +183,7 @@ def _plot_set_title(self, title=None, **args):
     if getattr(self, "_nnsim_title", None) == key and self.titleLabel.isVisible():
         return
     self._nnsim_title = key
+    self.titleLabel._nnsim_off = False
     self.titleLabel.setVisible(True)
     self.titleLabel.setMaximumHeight(10_000)
     self.titleLabel.setText(title, color=_style["theme"].fg, size=pt(base), **args)

@@ -20,8 +20,9 @@ from nnsim.widgets.layoutcheck import place, settle
 AA = 4.5
 _SPAN = re.compile(r"<(span|b|font)\b[^>]*?(?<![-\w])color\s*[:=]\s*['\"]?(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)[^>]*>(.*?)</\1>",
                    re.IGNORECASE | re.DOTALL)
-#: a span holding only these is a colour key (the swatch of a line), not words: the text rule is for words
-_SWATCH = set("■□▬━─┅┄┈●○◆◇▲△▼▽★☆✕×|-—–=~· \u00a0")
+#: a span of symbols only (■, ━━, ╍╍, ●, ★ …) is a colour key, the swatch of a line, not words: the
+#: text rule is for words (swatches are graphics, keyed to the lines they stand for)
+_SWATCH = set("■□▬━─┅┄┈╍●○◆◇▲△▼▽★☆✕×|-—–=~· \u00a0")
 
 
 def _over(fg: QColor, bg: QColor) -> QColor:
@@ -88,7 +89,7 @@ def _label_colours(html: str) -> list[str]:
     for m in _SPAN.finditer(html or ""):
         words = re.sub(r"<[^>]+>", "", m.group(3)).replace("&nbsp;", " ")
         words = re.sub(r"&[a-z]+;", "", words)
-        if words.strip() and not set(words) <= _SWATCH:
+        if any(ch.isalnum() for ch in words) and not set(words) <= _SWATCH:
             out.append(m.group(2))
     return out
 
