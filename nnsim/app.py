@@ -432,8 +432,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
     configure_cache_dir(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     from nnsim.export import install_svg_fix
+    from nnsim.runner import collect_garbage_in_gui_thread
 
     install_svg_fix()  # pyqtgraph's own right-click "Export..." SVG works too
+    collect_garbage_in_gui_thread()  # the kernel warm-up thread must not destroy Qt objects either
     return app
 
 

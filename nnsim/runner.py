@@ -28,6 +28,46 @@ from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
 
 from nnsim.engine.base import RUNNING
 
+_gc_timer: QTimer | None = None
+
+
+def collect_garbage_in_gui_thread(interval_ms: int = 500) -> None:
+    """Run Python's cycle collector only in the GUI thread, on a timer (idempotent).
+
+    Left automatic, the collector runs in whichever thread happens to allocate: a worker thread
+    importing scikit-learn then destroyed Qt objects of a closed window (plot menus, widgets). Their
+    destructors take Qt's locks in the worker while the GUI thread, holding the GIL, waits for those
+    locks: the app froze for good (measured: the layout test hung 25 min at 0 % CPU; gdb showed the
+    worker in ``~QObject`` under ``gc_collect_main`` and the GUI thread in ``~QMenu``). Collecting
+    cycles from a GUI-thread timer instead (as pyqtgraph recommends) deletes Qt objects only where
+    they live; reference counting still frees everything else at once in every thread.
+    """
+    global _gc_timer
+    if _gc_timer is not None:
+        return
+    import gc
+
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    thresholds = gc.get_threshold()
+    gc.disable()
+
+    def check():
+        counts = gc.get_count()
+        for gen in (2, 1, 0):  # the oldest generation due, as the automatic collector would
+            if counts[gen] > thresholds[gen]:
+                gc.collect(gen)
+                break
+
+    _gc_timer = QTimer(app)
+    _gc_timer.setObjectName("nnsim-gc")
+    _gc_timer.timeout.connect(check)
+    _gc_timer.start(interval_ms)
+
+
 #: target duration of one chunk of steps when playing as fast as possible
 CHUNK_SECONDS = 0.008
 #: the largest share of the GUI thread's time that drawing frames may take
@@ -393,6 +433,7 @@ class Runner(QObject):
 
     def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float = 30.0):
         super().__init__(parent)
+        collect_garbage_in_gui_thread()  # before any worker thread runs Python
         self.playing = False
         self.latest = None
         self._ack_queued = False
