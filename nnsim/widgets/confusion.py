@@ -136,8 +136,8 @@ class ConfusionView(pg.GraphicsLayoutWidget):
             plot.disableAutoRange()
             # (plots.restyle_plot gives the labels the theme's colour and the scaled size)
             style = {"font-size": pt(TICK_PT), "color": th.fg}
-            plot.setLabel("left", "true class", **style)
-            plot.setLabel("bottom", "predicted class", **style)
+            plot.setLabel("left", "true", **style)  # (short: a small matrix must not be cut by its label;
+            plot.setLabel("bottom", "predicted", **style)  # the tooltip and title say "class")
             for side in ("left", "bottom"):
                 ax = plot.getAxis(side)
                 ax.setTickFont(tick_font)

@@ -17,6 +17,8 @@ from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtWidgets import QApplication, QGraphicsTextItem, QWidget
 
 MIN_VIEW = (180, 120)
+#: the data area (view box) of a plot: a legend or labels must not squeeze it below this
+MIN_DATA = (60, 30)
 MAX_LEGEND_SHARE = 0.25
 TOLERANCE = 1  # pixels
 
@@ -125,6 +127,11 @@ def audit_view(view: pg.GraphicsView, window: QWidget, body_pt: float | None = N
         if not _inside(QRectF(rect), port):
             problems.append(Problem(name, f"{kind} sticks out of its view ({rect.x()},{rect.y()} "
                                           f"{rect.width()}×{rect.height()} in {int(port.width())}×{int(port.height())})"))
+        if isinstance(item, pg.PlotItem) and not isinstance(item, pg.ColorBarItem):  # (bars are narrow)
+            vb = item.getViewBox().sceneBoundingRect()
+            if vb.width() < MIN_DATA[0] or vb.height() < MIN_DATA[1]:
+                problems.append(Problem(name, f"data area crushed to {vb.width():.0f}×{vb.height():.0f} px "
+                                              f"(at least {MIN_DATA[0]}×{MIN_DATA[1]})"))
         if isinstance(item, pg.LegendItem) and item.items:
             lr = item.sceneBoundingRect()
             for vb in boxes:

@@ -309,9 +309,14 @@ class OutsideLegend(pg.LegendItem):
         try:
             plot = self.parentItem()
             if self._auto and plot is not None and self.items:
+                # the side that leaves the data the larger area
                 pw, ph = plot.geometry().width(), plot.geometry().height()
-                wide = pw > 1.25 * ph and pw - self._entry_width() > 320
-                self.place("right" if wide else "below")
+                ew = self._entry_width()
+                row_h = max(max(s.preferredHeight(), lab.preferredHeight()) for s, lab in self.items)
+                cols = max(1, min(len(self.items), int(pw // max(1.0, ew))))
+                below = pw * max(0.0, ph - math.ceil(len(self.items) / cols) * row_h)
+                right = max(0.0, pw - ew) * ph
+                self.place("right" if right > below else "below")
             if not self._wrap or not self.items:
                 return
             if self._side == "right":

@@ -51,7 +51,13 @@ class Presentation:
     def __init__(self, window, menu):
         self.window = window
         app = QApplication.instance()
-        self._base_pt = app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
+        # the body size before any scaling, kept on the application: a second window (or a window
+        # closed while presenting) must not scale an already scaled font again
+        base = app.property("nnsim_base_pt")
+        if base is None:
+            base = app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
+            app.setProperty("nnsim_base_pt", float(base))
+        self._base_pt = float(base)
         self._default_palette = app.palette()
         settings = window.settings
         self.scale = float(settings.value("font_scale", 1.0))
