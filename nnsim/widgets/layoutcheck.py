@@ -10,6 +10,7 @@ of the data, text smaller than the body font. Used by the layout tests and by
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyqtgraph as pg
@@ -59,8 +60,6 @@ def view_name(view: pg.GraphicsView) -> str:
     """A readable name: the first plot title in the view, else its object name or class."""
     for item in view.scene().items():
         if isinstance(item, pg.PlotItem) and item.titleLabel.text:
-            import re
-
             return re.sub(r"<[^>]+>", "", item.titleLabel.text)[:60]
     return view.objectName() or type(view).__name__
 

@@ -178,7 +178,6 @@ def _plot_set_title(self, title=None, **args):
         return
     args.pop("color", None)  # titles are always in the theme's text colour ...
     args.pop("size", None)  # ... and at the title size times the text scale
-    base = TITLE_PT
     key = (title, _style["theme"].fg, _style["scale"], tuple(sorted(args.items())))
     if getattr(self, "_nnsim_title", None) == key and self.titleLabel.isVisible():
         return
@@ -186,7 +185,7 @@ def _plot_set_title(self, title=None, **args):
     self.titleLabel._nnsim_off = False
     self.titleLabel.setVisible(True)
     self.titleLabel.setMaximumHeight(10_000)
-    self.titleLabel.setText(title, color=_style["theme"].fg, size=pt(base), **args)
+    self.titleLabel.setText(title, color=_style["theme"].fg, size=pt(TITLE_PT), **args)
 
 
 def _set_title_height(plot, h: float) -> None:
