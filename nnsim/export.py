@@ -212,9 +212,16 @@ class laid_out:
                 self.rect = None
             return self
         w, h = (max(50.0, float(v)) for v in self.size)
+        # a pending widget layout (a caption changed) would resize the view while we settle, and the
+        # view puts its central item back to its own size: apply those first, and check afterwards
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
         self.old = self.central.geometry()
-        self.central.setGeometry(QtCore.QRectF(0, 0, w, h))
-        _settle(self.central)
+        for _ in range(3):
+            self.central.setGeometry(QtCore.QRectF(0, 0, w, h))
+            _settle(self.central)
+            got = self.central.geometry()
+            if abs(got.width() - w) < 0.5 and abs(got.height() - h) < 0.5:
+                break
         self.rect = self.central.sceneBoundingRect()
         return self
 
