@@ -44,6 +44,17 @@ HEAVIEST = {
 }
 
 
+def place_window(window, mode: str) -> None:
+    """``1600x900``: a window of that size on the 1920×1080 screen; otherwise a layoutcheck mode."""
+    from nnsim.widgets.layoutcheck import place
+
+    if mode == "1600x900":
+        place(window, "1920x1080")
+        window.setGeometry(100, 60, 1600, 900)
+    else:
+        place(window, mode)
+
+
 def pct(values, q):
     if not values:
         return float("nan")
@@ -131,7 +142,7 @@ def main(argv=None) -> int:
 
     from nnsim.app import MainWindow, make_app
     from nnsim.panels import PANELS
-    from nnsim.widgets.layoutcheck import place, settle
+    from nnsim.widgets.layoutcheck import settle
 
     app = make_app()
     from nnsim.engine.warmup import warm_all
@@ -148,11 +159,7 @@ def main(argv=None) -> int:
                     settings = QSettings(str(Path(tempfile.mkdtemp()) / "nnsim.ini"), QSettings.Format.IniFormat)
                     window = MainWindow(settings=settings, warm=False)
                     window.show()
-                    if mode == "1600x900":
-                        place(window, "1920x1080")
-                        window.setGeometry(100, 60, 1600, 900)
-                    else:
-                        place(window, mode)
+                    place_window(window, mode)
                     panel = window.show_panel(key)
                     settle(lambda: panel.snapshot is not None, 300)
                     if which == "heaviest" and HEAVIEST.get(key) in panel.presets:
