@@ -34,6 +34,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", default="1600x900")
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--lines", type=int, default=45)
+    ap.add_argument("--callers", default="", help="also print who calls functions matching this")
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -76,7 +77,10 @@ def main(argv=None) -> int:
     print(f"{args.panel}: {len(shown)} frames in {elapsed:.2f} s ({len(shown) / elapsed:.1f}/s); "
           f"times below are totals, divide by {n} for one frame")
     out = io.StringIO()
-    pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.lines)
+    stats = pstats.Stats(prof, stream=out).sort_stats(args.sort)
+    stats.print_stats(args.lines)
+    if args.callers:
+        stats.print_callers(args.callers)
     print(out.getvalue())
     window.close()
     window.shutdown()

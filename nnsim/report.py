@@ -58,6 +58,7 @@ def write_report(panel, folder: str | Path, exp: Experiment, scale: int = 2) -> 
              f"- State: {snap.status}" + (f": {re.sub('<[^>]+>', '', snap.message)}" if snap.message else ""),
              f"- Regenerate: open `experiment.nnsim` in nnsim (File > Open experiment), or "
              f"`nnsim run experiment.nnsim --steps 0 --export DIR`", "", "## Figures", ""]
+    panel.draw_all_views()  # (views on hidden tabs are not drawn while playing)
     for name, target in panel.figures().items():
         base = slug(name)
         # laid out at its own size (never the window's: a narrow window or a hidden tab cuts nothing)

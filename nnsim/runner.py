@@ -6,14 +6,19 @@ the simulation inside its own ``QThread``. Every mutation of the simulation happ
 two ticks of a zero-interval ``QTimer``, so the simulation needs no locks and queued commands are
 delivered even while it plays.
 
-Snapshots come back through two gates: at most ``max_fps`` per second, and none while the panel has
-not acknowledged (``ack()``) the previous one. Intermediate frames are dropped, never queued; the
-final state after a step, a reset, a pause or a halt (convergence, divergence) is always delivered.
+Right after the first snapshot the worker calls ``sim.prepare()`` (compile or load the kernels;
+``preparing`` says so), so a Play pressed meanwhile starts as soon as they are ready. Long work in
+the simulation reports ``progress`` (``nnsim.engine.report_progress``) for the panel's busy cover.
+
+Snapshots come back through two gates: at most ``max_fps`` per second (the screen's refresh rate
+unless given), and none while the panel has not acknowledged (``ack()``) the previous one.
+Intermediate frames are dropped, never queued; the final state after a step, a reset, a pause or a
+halt (convergence, divergence) is always delivered.
 
 The panel acknowledges a frame only once the GUI thread is idle again (after drawing and painting),
 with the time from receiving the frame to that moment: frames are spaced at least ``1 / GUI_SHARE``
-times that cost apart, so drawing never takes more than about half of the GUI thread, however slow
-a frame is to draw. Without that, a frame that takes longer to draw than the frame interval keeps the
+times that cost apart, so drawing never takes more than ``GUI_SHARE`` of the GUI thread, however
+slow a frame is to draw. Without that, a frame that takes longer to draw than the frame interval keeps the
 GUI thread busy forever: input stays responsive but Qt timers starve.
 """
 
@@ -26,7 +31,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
 
-from nnsim.engine.base import RUNNING
+from nnsim.engine.base import RUNNING, set_progress_sink
 
 _gc_timer: QTimer | None = None
 
@@ -70,8 +75,20 @@ def collect_garbage_in_gui_thread(interval_ms: int = 500) -> None:
 
 #: target duration of one chunk of steps when playing as fast as possible
 CHUNK_SECONDS = 0.008
-#: the largest share of the GUI thread's time that drawing frames may take
-GUI_SHARE = 0.5
+#: the largest share of the GUI thread's time that drawing frames may take: 0.7 leaves a third
+#: of every frame interval to input and timers (a 20 ms frame is followed by 9 ms idle at 34
+#: frames/s); how long the window can stall is the cost of one frame, not this share
+GUI_SHARE = 0.7
+
+
+def screen_refresh_rate() -> float:
+    """The primary screen's refresh rate in Hz (60 when unknown): the most frames worth drawing."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    screen = app.primaryScreen() if isinstance(app, QGuiApplication) else None
+    rate = screen.refreshRate() if screen is not None else 0.0
+    return float(rate) if 20.0 <= rate <= 500.0 else 60.0
 
 
 class _Worker(QObject):
@@ -83,6 +100,8 @@ class _Worker(QObject):
     stopped = Signal()
     answered = Signal(int, object, str)
     target_reached = Signal(int, float)
+    progress = Signal(float, str)
+    preparing = Signal(bool, object)
 
     def __init__(self, factory: Callable[[], Any], max_fps: float):
         super().__init__()
@@ -108,6 +127,7 @@ class _Worker(QObject):
         self._rate = 0.0
         self._rate_t0 = 0.0
         self._rate_n0 = 0
+        self._progress_t = 0.0
 
     # ---- lifecycle (all slots run in the worker thread)
     @Slot()
@@ -118,12 +138,37 @@ class _Worker(QObject):
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
         self._frame_timer.timeout.connect(self._emit_pending)
+        set_progress_sink(self._progress)
         try:
             self.sim = self._factory()
         except Exception as exc:  # noqa: BLE001 - reported, never raised into Qt
             self._fail(exc)
             return
         self._emit(force=True)
+        self._prepare()
+
+    def _prepare(self):
+        """Compile or load the kernels now, before any queued Play runs (a Play pressed meanwhile
+        starts as soon as they are ready); the panel says so if it takes long."""
+        prepare = getattr(self.sim, "prepare", None)
+        if prepare is None:
+            return
+        self.preparing.emit(True, tuple(getattr(self.sim, "kernel_modules", ())))
+        try:
+            prepare()
+        except Exception as exc:  # noqa: BLE001 - the steps compile what they need anyway
+            self._fail(exc)
+        finally:
+            self.preparing.emit(False, ())
+
+    def _progress(self, fraction, text: str):
+        """The simulation's report_progress (this thread): at most 10 per second reach the GUI."""
+        now = time.perf_counter()
+        done = fraction is not None and fraction >= 1.0
+        if now - self._progress_t < 0.1 and not done:
+            return
+        self._progress_t = now
+        self.progress.emit(-1.0 if fraction is None else float(fraction), str(text))
 
     @Slot()
     def stop(self):
@@ -132,6 +177,7 @@ class _Worker(QObject):
             self._timer.stop()
         if self._frame_timer is not None:
             self._frame_timer.stop()
+        set_progress_sink(None)
         self.stopped.emit()
 
     # ---- commands
@@ -416,6 +462,10 @@ class Runner(QObject):
     params_applied = Signal(bool)
     #: (step, value): Play paused because the watched value reached the target
     target_reached = Signal(int, float)
+    #: (fraction in [0, 1] or -1 when unknown, text): long preparation work (engine.report_progress)
+    progress = Signal(float, str)
+    #: (True, kernel module names) while the simulation compiles or loads its kernels, then (False, ())
+    preparing = Signal(bool, object)
 
     _play = Signal()
     _pause = Signal()
@@ -431,10 +481,14 @@ class Runner(QObject):
 
     _live: set = set()
 
-    def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float = 30.0):
+    def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float | None = None):
         super().__init__(parent)
         collect_garbage_in_gui_thread()  # before any worker thread runs Python
+        if max_fps is None:  # as many frames as the screen shows, no more
+            max_fps = screen_refresh_rate()
+        self.max_fps = float(max_fps)
         self.playing = False
+        self.prepared = False  # the simulation's kernels are ready (Runner.preparing went False)
         self.latest = None
         self._ack_queued = False
         self._received = 0.0
@@ -456,6 +510,8 @@ class Runner(QObject):
         self._worker.target_reached.connect(self.target_reached, q)
         self._query.connect(self._worker.query, q)
         self._worker.answered.connect(self._on_answered, q)
+        self._worker.progress.connect(self.progress, q)
+        self._worker.preparing.connect(self._on_preparing, q)
         self._callbacks: dict[int, Callable] = {}
         self._next_token = 0
         self._worker.snapshot_ready.connect(self._on_snapshot, q)
@@ -563,6 +619,12 @@ class Runner(QObject):
         self._received = time.perf_counter()
         self.latest = snap
         self.snapshot_ready.emit(snap)
+
+    @Slot(bool, object)
+    def _on_preparing(self, busy: bool, modules):
+        if not busy:
+            self.prepared = True
+        self.preparing.emit(busy, modules)
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool):

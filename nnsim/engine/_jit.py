@@ -57,4 +57,44 @@ def njit(*args, **kwargs):
 
     kwargs.setdefault("cache", True)
     kwargs.setdefault("nogil", True)
-    return numba.njit(*args, **kwargs)
+    if len(args) == 1 and callable(args[0]):
+        return _register(numba.njit(args[0], **kwargs))
+    decorate = numba.njit(*args, **kwargs)
+    return lambda fn: _register(decorate(fn))
+
+
+#: every kernel made with :func:`njit`, by the module that defines it
+KERNELS: dict[str, list] = {}
+
+
+def _register(dispatcher):
+    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+    KERNELS.setdefault(module, []).append(dispatcher)
+    return dispatcher
+
+
+def kernels_of(modules) -> list:
+    """The kernels the given (imported) engine modules can reach: those they define or import, and
+    those of the engine modules they import, transitively."""
+    known = {id(d): d for ds in KERNELS.values() for d in ds}
+    found: dict[int, object] = {}
+    seen: set[str] = set()
+    todo = [m for m in modules if m in sys.modules]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for value in vars(sys.modules[name]).values():
+            if id(value) in known:
+                found[id(value)] = value
+            mod = value.__name__ if isinstance(value, type(sys)) else getattr(value, "__module__", None)
+            if isinstance(mod, str) and mod.startswith("nnsim.engine") and mod in sys.modules:
+                todo.append(mod)
+    return list(found.values())
+
+
+def kernels_ready(modules) -> tuple[int, int]:
+    """(compiled or loaded, total) of :func:`kernels_of` ``modules``."""
+    kernels = kernels_of(modules)
+    return sum(1 for d in kernels if d.signatures), len(kernels)

@@ -608,6 +608,7 @@ class FeatureVizSimulation(SimulationBase):
     """
 
     params_class = FeatureVizParams
+    kernel_modules = ("nnsim.engine.cnn", "nnsim.engine.actmax")
 
     def __init__(self, params: FeatureVizParams | None = None, seed: int = 0):
         super().__init__(params, seed)

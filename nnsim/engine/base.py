@@ -12,7 +12,10 @@ the random generator included, is built in ``reset(seed)``; ``step(n)`` equals `
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -166,6 +169,36 @@ class Snapshot:
     message: str = ""
 
 
+_progress = threading.local()
+
+
+def report_progress(fraction: float | None, text: str) -> None:
+    """Long preparation work (an affinity matrix, a perplexity search, loading a data set) says how
+    far it is: ``fraction`` in [0, 1] (None: unknown) and a short text. The runner shows it on the
+    panel's busy cover, ``nnsim run`` on its progress bar; with no listener in this thread it costs
+    a lookup. Call it between chunks of work (never inside a kernel), at most a few hundred times."""
+    sink = getattr(_progress, "sink", None)
+    if sink is not None:
+        sink(fraction, text)
+
+
+@contextmanager
+def progress_to(sink):
+    """Send this thread's :func:`report_progress` calls to ``sink(fraction, text)`` inside the block."""
+    old = getattr(_progress, "sink", None)
+    _progress.sink = sink
+    try:
+        yield
+    finally:
+        _progress.sink = old
+
+
+def set_progress_sink(sink) -> None:
+    """Send this thread's :func:`report_progress` calls to ``sink`` from now on (None: nowhere);
+    for a worker thread that lives as long as its simulation."""
+    _progress.sink = sink
+
+
 @runtime_checkable
 class Simulation(Protocol):
     params: Params
@@ -187,6 +220,9 @@ class SimulationBase:
     """Shared plumbing: parameter storage, seed, status and the live/structural split."""
 
     params_class: ClassVar[type[Params]] = Params
+    #: engine modules whose ``warmup()`` compiles (or loads from numba's cache) every kernel this
+    #: simulation steps with; :meth:`prepare` calls them
+    kernel_modules: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Params | None = None, seed: int = 0):
         self.params = (params or self.params_class()).validate()
@@ -198,6 +234,15 @@ class SimulationBase:
     @property
     def halted(self) -> bool:
         return self.status != RUNNING
+
+    def prepare(self) -> None:
+        """Compile (first run on a computer: seconds) or load from numba's cache (a fraction of a
+        second) every kernel the steps need, so that the first Play does not wait for them. The
+        runner calls it once, right after the first snapshot; the modules' warm-ups are idempotent."""
+        for name in self.kernel_modules:
+            warm = getattr(importlib.import_module(name), "warmup", None)
+            if warm is not None:
+                warm()
 
     def set_params(self, params: Params) -> bool:
         """Apply ``params``. Returns True if applied live; False if a reset (same seed) was done."""

@@ -94,6 +94,7 @@ class MLPSimulation(SimulationBase):
     """Lock-step learning-rate comparison of one MLP on 2-D data (see the module docstring)."""
 
     params_class = MLPParams
+    kernel_modules = ("nnsim.engine.mlp",)
 
     def __init__(self, params: MLPParams | None = None, seed: int = 0):
         super().__init__(params, seed)

@@ -919,6 +919,7 @@ class OptimizerRaceSimulation(SimulationBase):
     """
 
     params_class = OptimizerRaceParams
+    kernel_modules = ("nnsim.engine.optimizers",)
 
     def __init__(self, params: OptimizerRaceParams | None = None, seed: int = 0):
         super().__init__(params, seed)

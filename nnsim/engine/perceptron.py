@@ -352,6 +352,7 @@ class PerceptronSimulation(SimulationBase):
     """The perceptron rule on a 2-D data set, one sample per step (see the module docstring)."""
 
     params_class = PerceptronParams
+    kernel_modules = ("nnsim.engine.perceptron",)
     HISTORY_CAPACITY = 50
     _CHUNK_ENTRIES = 1 << 18   # order entries generated per kernel call (bounds memory)
 

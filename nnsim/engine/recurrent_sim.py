@@ -167,6 +167,7 @@ class RecurrentSimulation(SimulationBase):
     """
 
     params_class = RecurrentParams
+    kernel_modules = ("nnsim.engine.recurrent",)
 
     def __init__(self, params: RecurrentParams | None = None, seed: int = 0):
         super().__init__(params, seed)

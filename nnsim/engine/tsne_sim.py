@@ -157,6 +157,7 @@ class TSNESimulation(SimulationBase):
     """
 
     params_class = TSNEParams
+    kernel_modules = ("nnsim.engine.tsne",)
 
     def __init__(self, params: TSNEParams | None = None, seed: int = 0):
         super().__init__(params, seed)

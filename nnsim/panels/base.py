@@ -18,10 +18,11 @@ import pyqtgraph as pg
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QMessageBox, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from nnsim.engine.base import CONVERGED, DIVERGED, NOT_CONVERGED, Params
 from nnsim.runner import Runner
+from nnsim.widgets.busy import BusyCover
 from nnsim.widgets.paramform import ParamForm
 from nnsim.widgets.transport import TransportBar
 
@@ -33,6 +34,9 @@ _BANNER_STYLES = {
 }
 #: a recomputation shorter than this shows no "busy" cover (no flicker on quick resets)
 BUSY_DELAY_MS = 150
+#: kernels loaded from numba's cache take well under this; a compile (first run) takes seconds and
+#: is announced after it (then the count is refreshed at this interval)
+PREPARING_NOTE_MS = 700
 
 
 class Panel(QWidget):
@@ -132,15 +136,16 @@ class Panel(QWidget):
         self.busy = False
         self._awaiting_fresh = False
         self._busy_text = ""
-        self._busy_cover = QLabel(self.area)
-        self._busy_cover.setObjectName("busyCover")
-        self._busy_cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._busy_cover.setWordWrap(True)
-        self._busy_cover.setAutoFillBackground(True)
-        self._busy_cover.setStyleSheet("QLabel#busyCover { background: palette(window); color: palette(window-text);"
-                                       " font-size: 16pt; padding: 40px; }")
-        self._busy_cover.hide()
+        self._busy_cover = BusyCover(self.area)
         self.area.installEventFilter(self)
+        # views on a hidden tab are not drawn (see view_shown); one shown again is brought up to date
+        self._draw_hidden = False
+        self._skipped = False  # the last drawing left a hidden view out
+        self._redraw_queued = False
+        for view in self.area.findChildren(pg.GraphicsView):
+            view.installEventFilter(self)
+        for tabs in self.area.findChildren(QTabWidget):
+            tabs.currentChanged.connect(self._queue_redraw)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_DELAY_MS)
@@ -161,6 +166,14 @@ class Panel(QWidget):
         self.runner.playing_changed.connect(self._on_playing_changed)
         self.runner.rate_measured.connect(self._on_rate)
         self.runner.params_applied.connect(self._on_params_applied)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.preparing.connect(self._on_preparing)
+        self._preparing_modules: tuple = ()
+        self._prep_timer = QTimer(self)
+        self._prep_timer.setInterval(PREPARING_NOTE_MS)
+        self._prep_timer.timeout.connect(self._show_preparing)
+        self._prep_shown = False
+        self.expect_fresh_state(self.busy_text(self.params))  # the first state: a large one takes a while
         self.transport.play_clicked.connect(self.runner.toggle)
         self.transport.step_clicked.connect(self.runner.step)
         self.transport.reset_clicked.connect(self._on_reset)
@@ -305,9 +318,12 @@ class Panel(QWidget):
         if not html:
             self.banner.hide()
             return
-        self.banner.setStyleSheet(f"QLabel {{{_BANNER_STYLES.get(kind, _BANNER_STYLES['info'])} "
-                                  "padding:6px; border-radius:4px;}")
-        self.banner.setText(html)
+        # (called for every frame: a style sheet re-polishes the widget, set it only when it changes)
+        style = f"QLabel {{{_BANNER_STYLES.get(kind, _BANNER_STYLES['info'])} padding:6px; border-radius:4px;}}"
+        if style != self.banner.styleSheet():
+            self.banner.setStyleSheet(style)
+        if html != self.banner.text():
+            self.banner.setText(html)
         self.banner.show()
 
     def show_file_error(self, path, exc, title: str = "Could not load data", lead: str | None = None) -> None:
@@ -365,7 +381,74 @@ class Panel(QWidget):
     # ---- busy state
     def busy_text(self, params: Params) -> str:
         """What the cover says while the run is rebuilt after a structural change (panels refine it)."""
-        return "Recomputing for the new parameters…"
+        return "Computing the state for these parameters…"
+
+    def _on_progress(self, fraction: float, text: str) -> None:
+        """The simulation reports long preparation work: shown on the cover while one is awaited."""
+        if not (self._awaiting_fresh or self.busy):
+            return
+        if not self.busy:
+            self.set_busy(self._busy_text)
+        self._busy_cover.set_progress(fraction, text)
+
+    def _on_preparing(self, busy: bool, modules) -> None:
+        """The worker compiles (first run on a computer) or loads the kernels: if that takes more
+        than a moment, the banner says so with a count, and that Play starts once they are ready."""
+        if busy:
+            self._preparing_modules = tuple(modules or ())
+            self._prep_timer.start()
+            return
+        self._prep_timer.stop()
+        if self._prep_shown:
+            self._prep_shown = False
+            text, kind = self.status_message(self.snapshot) if self.snapshot is not None else ("", "info")
+            self.show_message(text, kind)
+
+    def _show_preparing(self) -> None:
+        from nnsim.engine._jit import kernels_ready
+
+        ready, total = kernels_ready(self._preparing_modules)
+        count = f" ({ready} of {total} ready)" if total else ""
+        self.show_message(f"<b>Preparing the engine{count}…</b> Its kernels are compiled on the first run "
+                          "on this computer and loaded from a cache afterwards. Play (even pressed now) "
+                          "starts as soon as they are ready.", "info")
+        self._prep_shown = True
+
+    # ---- drawing only what is seen
+    def view_shown(self, widget: QWidget) -> bool:
+        """Whether ``widget`` (a view, a tab page) needs drawing now: it is visible, or an export
+        wants every view. render_snapshot skips the rest; they are drawn when they are shown."""
+        if self._draw_hidden or widget.isVisible():
+            return True
+        self._skipped = True
+        return False
+
+    def draw_all_views(self) -> None:
+        """Bring the views skipped while hidden up to date (before exporting them)."""
+        if self.snapshot is None or not self._skipped:
+            return
+        self._skipped = False
+        self._draw_hidden = True
+        try:
+            self.render_snapshot(self.snapshot)
+        finally:
+            self._draw_hidden = False
+
+    def _queue_redraw(self, *_args) -> None:
+        """A view was shown: if frames skipped a hidden one, draw the last state once, after the
+        show has taken effect (never otherwise: a panel's own widgets may be ahead of it)."""
+        if self._skipped and not self._redraw_queued and self.snapshot is not None:
+            self._redraw_queued = True
+            QTimer.singleShot(0, self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_queued = False
+        if self.snapshot is not None and not self._closed:
+            self._skipped = False
+            try:
+                self.render_snapshot(self.snapshot)
+            except Exception:  # noqa: BLE001 - the next frame draws it again
+                pass
 
     def set_busy(self, text: str | None) -> None:
         """Cover the views with ``text`` (None: uncover). Panels call it around slow work they start."""
@@ -390,6 +473,8 @@ class Panel(QWidget):
     def eventFilter(self, obj, event):  # noqa: N802 - Qt name
         if obj is self.area and event.type() == QEvent.Type.Resize and self._busy_cover.isVisible():
             self._busy_cover.setGeometry(self.area.rect())
+        elif event.type() == QEvent.Type.Show and obj is not self.area:
+            self._queue_redraw()
         return super().eventFilter(obj, event)
 
     def set_form_shown(self, shown: bool) -> None:
@@ -406,10 +491,12 @@ class Panel(QWidget):
 
     # ---- slots
     def _on_snapshot(self, snap):
+        first = self.snapshot is None  # (the first state may have steps done: a pretrained network)
         self.snapshot = snap
-        if self._awaiting_fresh and snap.step_count == 0:
+        if self._awaiting_fresh and (snap.step_count == 0 or first):
             self.set_busy(None)
         try:
+            self._skipped = False
             self.render_snapshot(snap)
             text, kind = self.status_message(snap)
             if self._target_note and kind != "error":

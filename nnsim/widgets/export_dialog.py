@@ -30,6 +30,9 @@ def export_figure(panel, figure: str, path: str | Path, scale: float = 1, with_p
     times larger than on a screen of that layout size). None: the on-screen size, times ``scale``.
     """
     path = Path(path)
+    draw_all = getattr(panel, "draw_all_views", None)
+    if draw_all is not None:  # views on hidden tabs are not drawn while playing
+        draw_all()
     target = panel if figure == WHOLE_PANEL else panel.figures()[figure]
     if figure == WHOLE_PANEL and path.suffix.lower() != ".png":
         raise ExportError(f"the whole panel can only be saved as PNG, not {path.suffix or 'no extension'}")

@@ -23,6 +23,8 @@ def panel(qtbot):
     p.show()
     qtbot.waitExposed(p)
     qtbot.waitUntil(lambda: p.snapshot is not None, timeout=60000)
+    # (a slow machine may announce the kernel preparation in the banner: the canvas moves)
+    qtbot.waitUntil(lambda: p.runner.prepared, timeout=60000)
     yield p
     p.shutdown()
 
