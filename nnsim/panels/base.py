@@ -13,6 +13,7 @@ A subclass sets ``key``, ``title``, ``params_class`` and implements ``make_simul
 from __future__ import annotations
 
 import html
+import time
 
 import pyqtgraph as pg
 
@@ -37,6 +38,8 @@ BUSY_DELAY_MS = 150
 #: kernels loaded from numba's cache take well under this; a compile (first run) takes seconds and
 #: is announced after it (then the count is refreshed at this interval)
 PREPARING_NOTE_MS = 700
+#: while playing, tables and long captions are updated at most this often (seconds); see text_due
+TEXT_INTERVAL = 0.125
 
 
 class Panel(QWidget):
@@ -141,6 +144,7 @@ class Panel(QWidget):
         # views on a hidden tab are not drawn (see view_shown); one shown again is brought up to date
         self._draw_hidden = False
         self._skipped = False  # the last drawing left a hidden view out
+        self._text_times: dict[str, float] = {}
         self._redraw_queued = False
         for view in self.area.findChildren(pg.GraphicsView):
             view.installEventFilter(self)
@@ -415,6 +419,19 @@ class Panel(QWidget):
         self._prep_shown = True
 
     # ---- drawing only what is seen
+    def text_due(self, key: str, interval: float = TEXT_INTERVAL) -> bool:
+        """Whether a slowly read element (a table of numbers, a long caption) is updated in this
+        frame: always when the run is not playing (a step, a pause, the final state of a run), else
+        at most every ``interval`` s: digits that change 60 times a second cannot be read, and each
+        change costs a text layout."""
+        if not self.runner.playing or self._draw_hidden:
+            return True
+        now = time.perf_counter()
+        if now - self._text_times.get(key, 0.0) >= interval:
+            self._text_times[key] = now
+            return True
+        return False
+
     def view_shown(self, widget: QWidget) -> bool:
         """Whether ``widget`` (a view, a tab page) needs drawing now: it is visible, or an export
         wants every view. render_snapshot skips the rest; they are drawn when they are shown."""
