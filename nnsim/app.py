@@ -22,6 +22,9 @@ from nnsim.panels import PANELS, panel_class
 from nnsim.widgets.presentation import Presentation
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+#: the background warm-up of every panel's kernels starts once the panel on screen has its own, or
+#: after this many seconds
+WARMUP_WAIT_S = 20.0
 
 SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N steps"), ("R", "reset to the seed"),
              ("Ctrl+O", "open experiment"), ("Ctrl+S", "save experiment"), ("Ctrl+Shift+O", "open data file"),
@@ -37,10 +40,18 @@ class _Warmup(QObject):
 
     finished = Signal(float, str)
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # the panel on screen compiles its own kernels first (Runner.preparing); this thread, which
+        # warms every other panel's, waits for that (at most WARMUP_WAIT_S): numba compiles one
+        # kernel at a time, and the panel on screen must not queue behind the others
+        self.go = threading.Event()
+
     def start(self):
         threading.Thread(target=self._run, name="nnsim-jit-warmup", daemon=True).start()
 
     def _run(self):
+        self.go.wait(WARMUP_WAIT_S)
         t0 = time.perf_counter()
         error = ""
         try:
@@ -91,12 +102,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
 
+        self.warmup = _Warmup(self)
+        self.warmup.finished.connect(self._on_warmed)
         self.panel_list.currentItemChanged.connect(self._on_panel_selected)
         self._restore_settings()
 
         QApplication.instance().installEventFilter(self)
-        self.warmup = _Warmup(self)
-        self.warmup.finished.connect(self._on_warmed)
         if warm:
             self.warmup.start()
         else:
@@ -194,6 +205,7 @@ class MainWindow(QMainWindow):
                 self.error_dialog = box
                 return
             panel.stats_changed.connect(lambda steps, rate, p=panel: self._on_stats(p, steps, rate))
+            panel.runner.preparing.connect(lambda busy, _m: None if busy else self.warmup.go.set())
             self.panels[key] = panel
             self.stack.addWidget(panel)
             if hasattr(self, "presentation"):
@@ -205,8 +217,10 @@ class MainWindow(QMainWindow):
     def _on_stats(self, panel, steps: int, rate: float):
         if panel is not self.current_panel():
             return
-        self.steps_label.setText(f"steps: {steps:,}")
-        self.rate_label.setText(f"{rate:,.0f} steps/s" if rate > 0 else "paused")
+        for label, text in ((self.steps_label, f"steps: {steps:,}"),
+                            (self.rate_label, f"{rate:,.0f} steps/s" if rate > 0 else "paused")):
+            if label.text() != text:  # (every frame: only what changed)
+                label.setText(text)
 
     def _on_warmed(self, seconds: float, error: str):
         if error:

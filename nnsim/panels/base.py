@@ -38,6 +38,8 @@ BUSY_DELAY_MS = 150
 #: kernels loaded from numba's cache take well under this; a compile (first run) takes seconds and
 #: is announced after it (then the count is refreshed at this interval)
 PREPARING_NOTE_MS = 700
+#: how often the count of ready kernels is refreshed while they are prepared
+KERNEL_POLL_MS = 300
 #: while playing, tables and long captions are updated at most this often (seconds); see text_due
 TEXT_INTERVAL = 0.125
 
@@ -172,10 +174,12 @@ class Panel(QWidget):
         self.runner.params_applied.connect(self._on_params_applied)
         self.runner.progress.connect(self._on_progress)
         self.runner.preparing.connect(self._on_preparing)
-        self._preparing_modules: tuple = ()
+        self._preparing_since = 0.0  # when the worker started preparing the kernels (0: not now)
+        self._progress_at = 0.0  # when the simulation last reported progress
         self._prep_timer = QTimer(self)
-        self._prep_timer.setInterval(PREPARING_NOTE_MS)
+        self._prep_timer.setInterval(KERNEL_POLL_MS)
         self._prep_timer.timeout.connect(self._show_preparing)
+        self._prep_timer.start()
         self._prep_shown = False
         self.expect_fresh_state(self.busy_text(self.params))  # the first state: a large one takes a while
         self.transport.play_clicked.connect(self.runner.toggle)
@@ -393,14 +397,14 @@ class Panel(QWidget):
             return
         if not self.busy:
             self.set_busy(self._busy_text)
+        self._progress_at = time.perf_counter()
         self._busy_cover.set_progress(fraction, text)
 
-    def _on_preparing(self, busy: bool, modules) -> None:
-        """The worker compiles (first run on a computer) or loads the kernels: if that takes more
-        than a moment, the banner says so with a count, and that Play starts once they are ready."""
+    def _on_preparing(self, busy: bool, _modules) -> None:
+        """The worker compiles (first run on a computer) or loads the kernels after the first state:
+        if that takes long, the banner says so with a count, and that Play starts once they are ready."""
+        self._preparing_since = time.perf_counter() if busy else 0.0
         if busy:
-            self._preparing_modules = tuple(modules or ())
-            self._prep_timer.start()
             return
         self._prep_timer.stop()
         if self._prep_shown:
@@ -408,15 +412,30 @@ class Panel(QWidget):
             text, kind = self.status_message(self.snapshot) if self.snapshot is not None else ("", "info")
             self.show_message(text, kind)
 
-    def _show_preparing(self) -> None:
+    def kernels_ready(self) -> tuple[int, int]:
+        """(ready, total) of the engine kernels this panel's module can reach (compiled or loaded)."""
         from nnsim.engine._jit import kernels_ready
 
-        ready, total = kernels_ready(self._preparing_modules)
-        count = f" ({ready} of {total} ready)" if total else ""
-        self.show_message(f"<b>Preparing the engine{count}…</b> Its kernels are compiled on the first run "
-                          "on this computer and loaded from a cache afterwards. Play (even pressed now) "
-                          "starts as soon as they are ready.", "info")
-        self._prep_shown = True
+        return kernels_ready([type(self).__module__])
+
+    def _show_preparing(self) -> None:
+        """Polled from opening until the kernels are ready: the count of compiled kernels on the
+        cover while the first state waits for them, then in the banner while the rest compile."""
+        if self.runner.prepared or self._closed:
+            self._prep_timer.stop()
+            return
+        ready, total = self.kernels_ready()
+        if total == 0 or ready >= total:
+            return
+        text = (f"Preparing the engine: {ready} of {total} kernels ready. They are compiled on the first "
+                "run on this computer and loaded from a cache afterwards.")
+        now = time.perf_counter()
+        if self.busy and now - self._progress_at > 1.0:  # (the simulation's own progress comes first)
+            self._busy_cover.set_progress(ready / total, text)
+        elif (self.snapshot is not None and self._preparing_since
+              and now - self._preparing_since > PREPARING_NOTE_MS / 1000):
+            self.show_message(f"<b>{text}</b> Play (even pressed now) starts as soon as they are ready.", "info")
+            self._prep_shown = True
 
     # ---- drawing only what is seen
     def text_due(self, key: str, interval: float = TEXT_INTERVAL) -> bool:

@@ -112,4 +112,6 @@ class TransportBar(QWidget):
         self.play_button.setText("⏸ Pause" if playing else "▶ Play")
 
     def set_count(self, n: int, extra: str = ""):
-        self.counter.setText(f"{self._unit}s: {n:,}" + (f"  {extra}" if extra else ""))
+        text = f"{self._unit}s: {n:,}" + (f"  {extra}" if extra else "")
+        if text != self.counter.text():
+            self.counter.setText(text)

@@ -330,3 +330,66 @@ def test_play_pauses_when_no_progress_is_possible(qtbot):
         assert len(rec.snaps) <= 3 and not runner.playing
     finally:
         runner.shutdown()
+
+
+class SlowPrepareSim(CountSim):
+    """Its kernels take a while to prepare, and its construction reports progress."""
+
+    def __init__(self, release: threading.Event, **kw):
+        from nnsim.engine.base import report_progress
+
+        for k in range(50):  # (reports far faster than 10 per second: most are dropped)
+            report_progress(k / 50, f"chunk {k} of 50")
+        report_progress(1.0, "done")
+        self.release = release
+        self.prepared_in = None
+        super().__init__(**kw)
+
+    def prepare(self):
+        self.prepared_in = threading.get_ident()
+        assert self.release.wait(10)
+
+
+def test_kernels_are_prepared_after_the_first_state_and_play_waits_for_them(qtbot):
+    """The first state comes at once; prepare() runs next in the worker; a Play pressed meanwhile
+    starts as soon as it returns (it is queued behind it, never lost)."""
+    release = threading.Event()
+    holder = {}
+    runner = Runner(lambda: holder.setdefault("sim", SlowPrepareSim(release)))
+    rec = Recorder(runner)
+    states, progress = [], []
+    runner.preparing.connect(lambda busy, _m: states.append(busy))
+    runner.progress.connect(lambda f, t: progress.append((f, t)))
+    try:
+        qtbot.waitUntil(lambda: bool(rec.snaps) and states == [True], timeout=5000)
+        assert not runner.prepared
+        runner.set_speed(0)
+        runner.play()
+        qtbot.wait(200)
+        assert holder["sim"].step_count == 0 and not runner.playing  # waiting for the kernels
+        release.set()
+        qtbot.waitUntil(lambda: runner.prepared and runner.playing and holder["sim"].step_count > 100,
+                        timeout=5000)
+        assert states == [True, False]
+        assert holder["sim"].prepared_in not in (None, threading.get_ident())  # in the worker
+        # progress reached the GUI thread, thinned out to a few, the last one always
+        assert progress[0] == (0.0, "chunk 0 of 50") and progress[-1] == (1.0, "done")
+        assert 2 <= len(progress) < 10
+        runner.pause()
+        qtbot.waitUntil(lambda: not runner.playing, timeout=5000)
+    finally:
+        release.set()
+        assert runner.shutdown()
+
+
+def test_frames_are_capped_at_the_screen_refresh_rate(qtbot):
+    from nnsim.runner import screen_refresh_rate
+
+    runner = Runner(lambda: CountSim())
+    try:
+        assert runner.max_fps == screen_refresh_rate() and 20 <= runner.max_fps <= 500
+        assert Runner(lambda: CountSim(), parent=runner, max_fps=12).max_fps == 12
+    finally:
+        for r in runner.findChildren(Runner):
+            r.shutdown()
+        runner.shutdown()
