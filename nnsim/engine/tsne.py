@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnsim.engine.base import progress_to, report_progress
 from nnsim.engine.tsne_kernels import (  # noqa: F401  (all re-exported: they lived here before)
     _FM, MIN_GAIN, _calibrate, _collect_pairs, _force_bin, _force_hist, _force_max,
     _force_row_hist, _force_row_max, _grad_pass, _kl_pass, _kl_row, _optimize, _p_log_p,
@@ -83,18 +84,44 @@ class _Guard:
 
 
 # ---- plain functions (numpy in, numpy out) -------------------------------------------------------
-def squared_distances(X) -> np.ndarray:
-    """Pairwise squared Euclidean distances, shape (N, N)."""
+#: the O(N^2) set-up (distances, the perplexity search, P) runs in about this many chunks of rows,
+#: each followed by a report_progress call (the panel's cover shows a bar); rows are independent,
+#: so the result is the same bits as in one call
+PROGRESS_CHUNKS = 30
+MIN_CHUNK_ROWS = 64
+
+
+def _by_rows(n: int, run, progress, text: str) -> None:
+    """``run(r0, r1)`` over row chunks, reporting ``progress(fraction, text)`` after each."""
+    progress = report_progress if progress is None else progress
+    size = max(MIN_CHUNK_ROWS, -(-n // PROGRESS_CHUNKS))
+    if n > size:                  # (the first chunk may wait for its kernel to load)
+        progress(0.0, text.format(done=0, n=n))
+    for r0 in range(0, n, size):
+        r1 = min(n, r0 + size)
+        with _Guard(n):
+            run(r0, r1)
+        progress(r1 / n, text.format(done=r1, n=n))
+
+
+def squared_distances(X, progress=None) -> np.ndarray:
+    """Pairwise squared Euclidean distances, shape (N, N). ``progress(fraction, text)`` hears of
+    each chunk of rows done (default: :func:`nnsim.engine.base.report_progress`)."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    with _Guard(X.shape[0]):
-        return _sq_distances(X, np.empty((X.shape[0], X.shape[0])))
+    n = X.shape[0]
+    D = np.empty((n, n))
+    _by_rows(n, lambda r0, r1: _sq_distances(X, D, r0, r1), progress,
+             "Distances between the inputs: {done} of {n} points")
+    return D
 
 
-def conditional_p(D, perplexity: float, tol: float = ENTROPY_TOL, max_iter: int = 200):
+def conditional_p(D, perplexity: float, tol: float = ENTROPY_TOL, max_iter: int = 200,
+                  progress=None):
     """Row-normalized p_{j|i} for squared distances D; returns (P_cond, beta, entropy error in nats).
 
     ``beta_i = 1 / (2 sigma_i^2)``; each row's entropy is log(perplexity) to within ``tol`` unless the
     target is unreachable (e.g. more than ``perplexity`` duplicates of a point), which ``error`` shows.
+    ``progress(fraction, text)`` hears of each chunk of rows done (default: report_progress).
     """
     D = np.ascontiguousarray(D, dtype=np.float64)
     n = D.shape[0]
@@ -103,16 +130,20 @@ def conditional_p(D, perplexity: float, tol: float = ENTROPY_TOL, max_iter: int 
     if not 1.0 < perplexity < n - 1:
         raise ValueError(f"perplexity must be between 1 and N - 1 = {n - 1}, got {perplexity}")
     Pc, beta, err = np.empty((n, n)), np.empty(n), np.empty(n)
-    with _Guard(n):
-        _calibrate(D, float(perplexity), float(tol), int(max_iter), Pc, beta, err)
+    args = (float(perplexity), float(tol), int(max_iter))
+    _by_rows(n, lambda r0, r1: _calibrate(D, *args, Pc, beta, err, r0, r1), progress,
+             f"Perplexity search (σᵢ for perplexity {perplexity:g}): {{done}} of {{n}} points")
     return Pc, beta, err
 
 
-def joint_p(Pc) -> np.ndarray:
-    """p_ij = (p_{j|i} + p_{i|j}) / 2N."""
+def joint_p(Pc, progress=None) -> np.ndarray:
+    """p_ij = (p_{j|i} + p_{i|j}) / 2N. ``progress`` as in :func:`conditional_p`."""
     Pc = np.ascontiguousarray(Pc, dtype=np.float64)
-    with _Guard(Pc.shape[0]):
-        return _symmetrize(Pc, np.empty_like(Pc))
+    n = Pc.shape[0]
+    P = np.empty_like(Pc)
+    _by_rows(n, lambda r0, r1: _symmetrize(Pc, P, r0, r1), progress,
+             "Joint affinities p_ij: {done} of {n} rows")
+    return P
 
 
 def kl_divergence(P, Y) -> float:
@@ -136,19 +167,33 @@ def gradient(P, Y, exaggeration: float = 1.0) -> tuple[np.ndarray, float]:
     return G[:, :2].copy(), float(Z)
 
 
+def _one_blas_thread():
+    """OpenBLAS's threads spin while they wait: on a 2-core machine whose other core is busy (the
+    GUI, numba's threads, other programs) the SVD of the 1797 digits took 0.4-3.6 s with two
+    threads and 0.03-0.06 s with one (the same bits). threadpoolctl comes with scikit-learn."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:               # pragma: no cover - scikit-learn depends on it
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def pca(X) -> tuple[np.ndarray, np.ndarray]:
     """Scores on the first two principal components (centred data, SVD) and their share of the
     variance. Signs are fixed so each component's largest loading is positive (deterministic)."""
     X = np.asarray(X, dtype=np.float64)
     Xc = X - X.mean(axis=0)
-    _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-    k = min(2, Vt.shape[0])
-    V = Vt[:k].T.copy()
-    for c in range(k):
-        if V[np.argmax(np.abs(V[:, c])), c] < 0:
-            V[:, c] = -V[:, c]
-    scores = np.zeros((X.shape[0], 2))
-    scores[:, :k] = Xc @ V
+    with _one_blas_thread():
+        _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        k = min(2, Vt.shape[0])
+        V = Vt[:k].T.copy()
+        for c in range(k):
+            if V[np.argmax(np.abs(V[:, c])), c] < 0:
+                V[:, c] = -V[:, c]
+        scores = np.zeros((X.shape[0], 2))
+        scores[:, :k] = Xc @ V
     total = float((s ** 2).sum())
     ratio = np.zeros(2)
     if total > 0:
@@ -531,7 +576,8 @@ def warmup() -> None:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 3))
     t = TSNE(perplexity=3.0, exaggeration_iters=2, momentum_switch=2, kl_every=2)
-    t.fit(X, n_iter=4)
+    with progress_to(None):         # a 12-point problem: nothing worth a progress bar
+        t.fit(X, n_iter=4)
     t.springs(2)
     t.springs(threshold=0.1)
     t.repelling_springs(2)

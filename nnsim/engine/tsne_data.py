@@ -76,14 +76,32 @@ def subsample(data: VectorData, n: int, rng: np.random.Generator) -> VectorData:
     return data.take(idx, f"{data.name}, {n} of {data.n}")
 
 
-def digits() -> VectorData:
-    """All 1797 of scikit-learn's 8x8 digits: 64 pixel values 0..16 (ink), labels 0..9."""
-    from sklearn.datasets import load_digits
+def _digits_table() -> np.ndarray:
+    """scikit-learn's ``datasets/data/digits.csv.gz`` (64 pixels and the label per row), read the
+    way ``sklearn.datasets.load_digits`` reads it but without importing scikit-learn: that import
+    (scipy.stats and friends) takes seconds, several times longer than reading the file."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")      # locates the package, does not import it
+    for root in (spec.submodule_search_locations or ()) if spec is not None else ():
+        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path, mode="rt", encoding="utf-8") as fh:
+                return np.loadtxt(fh, delimiter=",")
+    from sklearn.datasets import load_digits      # an unusual install: let scikit-learn find it
 
     d = load_digits()
-    return VectorData(np.ascontiguousarray(d.data, dtype=np.float64), d.target.astype(np.int64),
-                      tuple(str(k) for k in range(10)), "8x8 digits (scikit-learn)",
-                      np.ascontiguousarray(d.images, dtype=np.float64), (0.0, 16.0))
+    return np.concatenate([d.data, d.target[:, None]], axis=1)
+
+
+def digits() -> VectorData:
+    """All 1797 of scikit-learn's 8x8 digits: 64 pixel values 0..16 (ink), labels 0..9."""
+    table = _digits_table()
+    X = np.ascontiguousarray(table[:, :-1], dtype=np.float64)
+    return VectorData(X, table[:, -1].astype(np.int64), tuple(str(k) for k in range(10)),
+                      "8x8 digits (scikit-learn)", np.ascontiguousarray(X.reshape(-1, 8, 8)),
+                      (0.0, 16.0))
 
 
 def gaussian_clusters(n_points: int, n_clusters: int, dim: int, spread: float,

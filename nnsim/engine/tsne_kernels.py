@@ -53,10 +53,11 @@ _par = njit(parallel=True, fastmath=_FM)
 
 # ---- kernels ------------------------------------------------------------------------------------
 @_par
-def _sq_distances(X, D):
-    """D[i, j] = ||x_i - x_j||^2 (exact differences, not the Gram-matrix shortcut)."""
+def _sq_distances(X, D, r0, r1):
+    """Rows r0 .. r1 - 1 of D[i, j] = ||x_i - x_j||^2 (exact differences, not the Gram-matrix
+    shortcut). The lower triangle is copied from the rows above, so row ranges go in order."""
     n, d = X.shape
-    for i in prange(n):
+    for i in prange(r0, r1):
         D[i, i] = 0.0
         for j in range(i + 1, n):
             s = 0.0
@@ -64,7 +65,7 @@ def _sq_distances(X, D):
                 t = X[i, k] - X[j, k]
                 s += t * t
             D[i, j] = s
-    for i in prange(n):
+    for i in prange(r0, r1):
         for j in range(i):
             D[i, j] = D[j, i]
     return D
@@ -93,15 +94,15 @@ def _row_entropy(D, i, beta, dmin, p):
 
 
 @njit(parallel=True)
-def _calibrate(D, perplexity, tol, max_iter, Pc, beta_out, err_out):
-    """Row-wise Newton/bisection on u = log beta so that H(P_i) = log(perplexity) (nats).
+def _calibrate(D, perplexity, tol, max_iter, Pc, beta_out, err_out, r0, r1):
+    """Rows r0 .. r1 - 1: Newton/bisection on u = log beta so that H(P_i) = log(perplexity) (nats).
 
     H decreases with beta, dH/du = -beta^2 Var_p(d). A Newton step leaving the bracket, or a flat H,
-    falls back to bisection (doubling while one side is still open).
+    falls back to bisection (doubling while one side is still open). Rows are independent.
     """
     n = D.shape[0]
     target = math.log(perplexity)
-    for i in prange(n):
+    for i in prange(r0, r1):
         p = Pc[i]
         dmin = np.inf
         dsum = 0.0
@@ -152,10 +153,11 @@ def _calibrate(D, perplexity, tol, max_iter, Pc, beta_out, err_out):
 
 
 @_par
-def _symmetrize(Pc, P):
+def _symmetrize(Pc, P, r0, r1):
+    """Rows r0 .. r1 - 1 of P = (Pc + Pc^T) / 2N."""
     n = Pc.shape[0]
     c = 1.0 / (2.0 * n)
-    for i in prange(n):
+    for i in prange(r0, r1):
         for j in range(n):
             P[i, j] = (Pc[i, j] + Pc[j, i]) * c
     return P

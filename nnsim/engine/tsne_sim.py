@@ -16,7 +16,7 @@ import numpy as np
 
 from nnsim.engine import tsne_data
 from nnsim.engine.base import (DIVERGED, FINISHED, NOT_CONVERGED, RUNNING, ParamError, Params,
-                               SimulationBase, Snapshot, param)
+                               SimulationBase, Snapshot, param, report_progress)
 from nnsim.engine.tsne import (KMAX, MAX_THRESHOLD_SPRINGS, TSNE, SpringSet, conditional_p, joint_p,
                                pca, squared_distances)
 
@@ -25,6 +25,11 @@ DATASETS = (("digits", "8×8 digits (scikit-learn)"), ("clusters", "Gaussian clu
 SPRING_MODES = (("topk", "k strongest, every point"), ("selected", "k strongest, clicked point"),
                 ("threshold", "All above a force threshold"), ("off", "None"))
 MIN_SIM_POINTS = 10
+
+
+def _stage(lo: float, hi: float):
+    """A progress callback for one stage of the set-up: its fraction 0..1 maps to lo..hi overall."""
+    return lambda fraction, text: report_progress(lo + (hi - lo) * fraction, text)
 
 
 def _fingerprint(data: tsne_data.VectorData, perplexity: float) -> int:
@@ -158,6 +163,9 @@ class TSNESimulation(SimulationBase):
 
     params_class = TSNEParams
     kernel_modules = ("nnsim.engine.tsne",)
+    state_growing = ("kl_iters", "kl_values")
+    #: the KL history grows with the run (see SimulationBase.check_state)
+    state_growing = ("kl_iters", "kl_values")
 
     def __init__(self, params: TSNEParams | None = None, seed: int = 0):
         super().__init__(params, seed)
@@ -167,6 +175,9 @@ class TSNESimulation(SimulationBase):
         self._cache: dict = {}
         self.tsne: TSNE | None = None
         self.reset(self.seed)
+
+    def reset(self, seed: int) -> None:
+        self._reset(seed)
 
     # ---- data
     def set_data(self, data: tsne_data.VectorData) -> None:
@@ -198,7 +209,7 @@ class TSNESimulation(SimulationBase):
         return ("file", self._file_id, n, seed if n < self._file_data.n else None), \
             lambda: tsne_data.subsample(self._file_data, n, rng)
 
-    def reset(self, seed: int) -> None:
+    def _reset(self, seed: int) -> None:
         self.seed = int(seed)
         self.step_count = 0
         self.tsne = None
@@ -210,12 +221,17 @@ class TSNESimulation(SimulationBase):
                             "(File > Open data…), or choose another data set.")
             return
         c = self._cache
-        if c.get("key") != key:
+        # the panel's cover shows the progress of each stage (report_progress, worker thread)
+        new_data = c.get("key") != key
+        p_from = 0.38 if new_data else 0.0
+        if new_data:
+            report_progress(0.0, "Loading the data…")
             data = make()
             c.clear()
             c.update(key=key, data=data)
             if data.n >= MIN_SIM_POINTS:
-                c["D"] = squared_distances(data.X)
+                c["D"] = squared_distances(data.X, progress=_stage(0.02, 0.3))
+                report_progress(0.3, f"PCA of the {data.n} inputs…")
                 c["pca"], c["pca_ratio"] = pca(data.X)
                 for arr in (c["pca"],):
                     arr.setflags(write=False)
@@ -232,8 +248,8 @@ class TSNESimulation(SimulationBase):
             note = (f"Perplexity lowered to {perp:g} for {n} points (it must stay well below "
                     f"N − 1 = {n - 1}). ")
         if c.get("perplexity") != perp:
-            Pc, betas, err = conditional_p(c["D"], perp)
-            c["P"] = joint_p(Pc)
+            Pc, betas, err = conditional_p(c["D"], perp, progress=_stage(p_from, 0.9))
+            c["P"] = joint_p(Pc, progress=_stage(0.9, 0.97))
             del Pc
             sig = np.sqrt(1.0 / (2.0 * betas))
             sig.setflags(write=False)
@@ -246,8 +262,10 @@ class TSNESimulation(SimulationBase):
                  learning_rate="auto" if p.lr_auto else p.learning_rate,
                  momentum=(p.momentum_start, p.momentum_final), init=p.init, seed=self.seed,
                  momentum_switch=p.momentum_switch, kl_every=p.kl_every)
+        report_progress(0.97, "The initial map and its KL(P‖Q)…")
         t.prepare(data.X, P=c["P"], betas=c["betas"], pca_scores=c["pca"])
         self.tsne = t
+        report_progress(1.0, "Ready")
         self._note = note
         self._update_status()
 

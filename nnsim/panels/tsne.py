@@ -15,12 +15,10 @@ from __future__ import annotations
 import csv
 import html
 import re
-import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QTabWidget,
@@ -31,113 +29,12 @@ from nnsim.engine.tsne import TSNEParams, TSNESimulation
 from nnsim.engine.tsne_data import load_data_file
 from nnsim.panels.base import Panel
 from nnsim.widgets.plots import (CLASS_SYMBOLS, TICK_PT, FitLabel, add_legend, long_series,
-                                 make_plot, pt, style_plot, text_scale, theme)
-
-#: ten classes need ten colours (Tableau 10); symbols repeat after them
-PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#B07AA1", "#9C755F", "#EDC948",
-           "#76B7B2", "#FF9DA7", "#7F7F7F")
-ATTRACT = "#1B4F9C"   # p > q
-REPEL = "#C8102E"     # p < q
-#: the same on a dark background (the dark blue and red vanish on it)
-ATTRACT_DARK = "#7FB2FF"
-REPEL_DARK = "#FF7A8A"
-FORCE_COLOR = (20, 20, 20, 170)
-#: the inspector goes under the map when the views are at least this tall (px), else into a tab
-ROOMY_HEIGHT = (820, 860)          # (leave, enter): hysteresis
-#: the inspector's input tiles sit beside its table when it is at least this wide (px); narrower,
-#: above it (the table then has the whole width: vertical scrolling, not sideways)
-INSPECTOR_SIDE_BY_SIDE = 700
-#: springs are binned by force / strongest force into these widths (px): one curve per bin
-WIDTH_EDGES = (0.04, 0.15, 0.45)
-WIDTHS = (0.8, 1.6, 2.6, 4.0)
-N_NEIGHBOUR_IMAGES = 4
-PCA_TITLE = "PCA of the same data (linear)"
-TEXT_INTERVAL = 0.25   # seconds between title / inspector refreshes while playing
-
-
-def spring_colors() -> tuple[str, str]:
-    """(attract, repel) colours of the springs in the current theme."""
-    return (ATTRACT_DARK, REPEL_DARK) if theme().name == "dark" else (ATTRACT, REPEL)
-
-
-def force_color():
-    """The net-force arrows: dark ink on light themes, light ink on the dark one."""
-    c = pg.mkColor(theme().fg)
-    c.setAlpha(170)
-    return c
-
-
-def text_font(base_pt: float = TICK_PT) -> QFont:
-    """The font of text drawn in a plot (annotations): the tick size times the text scale."""
-    font = QFont(QApplication.font())
-    font.setPointSizeF(base_pt * text_scale())
-    return font
-
-
-def swatch(color: str, char: str = "━━") -> str:
-    """A coloured key mark; the words beside it stay in the theme's text colour (contrast)."""
-    return f"<span style='color:{color}'>{char}</span>"
-
-
-def class_pen_brush(k: int, alpha: int = 255):
-    c = pg.mkColor(PALETTE[k % len(PALETTE)])
-    c.setAlpha(alpha)
-    edge = pg.mkColor("#1a1a1a")
-    edge.setAlpha(min(alpha, 160))
-    return pg.mkPen(edge, width=0.6), pg.mkBrush(c)
-
-
-def image_for_item(img: np.ndarray) -> np.ndarray:
-    """Row 0 of a picture is its top; a y-up ImageItem wants data[x, y]: flip rows, transpose."""
-    return np.ascontiguousarray(img[::-1].T)
-
-
-def segments(Y: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and y arrays for PlotCurveItem(connect="pairs"): y_i, y_j for each pair."""
-    x = np.empty(2 * len(pairs))
-    y = np.empty(2 * len(pairs))
-    x[0::2], x[1::2] = Y[pairs[:, 0], 0], Y[pairs[:, 1], 0]
-    y[0::2], y[1::2] = Y[pairs[:, 0], 1], Y[pairs[:, 1], 1]
-    return x, y
-
-
-def arrow_segments(P: np.ndarray, V: np.ndarray, head: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
-    """Shaft P -> P + V and two barbs at the tip (25° either side), as connect="pairs" arrays."""
-    tip = P + V
-    c, s = np.cos(np.radians(25)), np.sin(np.radians(25))
-    back = -V * head
-    b1 = np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], axis=1)
-    b2 = np.stack([c * back[:, 0] + s * back[:, 1], -s * back[:, 0] + c * back[:, 1]], axis=1)
-    pts = np.stack([P, tip, tip, tip + b1, tip, tip + b2], axis=1).reshape(-1, 2)
-    return pts[:, 0].copy(), pts[:, 1].copy()
-
-
-def move_points(item: pg.ScatterPlotItem, xy: np.ndarray) -> None:
-    """New positions for the same points of a ScatterPlotItem.
-
-    ``setData`` rebuilds every spot record and its style (about 0.6 ms per 200 points, 7 ms a frame
-    for the map's ten classes); when only positions change, writing them into the item's record
-    array and invalidating its bounds and drawing is enough. Falls back to ``setData`` whenever the
-    count differs or the item's internals are not as expected."""
-    data = getattr(item, "data", None)
-    if (not isinstance(data, np.ndarray) or data.dtype.names is None or "x" not in data.dtype.names
-            or len(data) != len(xy) or len(xy) == 0):
-        item.setData(pos=xy) if len(xy) else item.clear()
-        return
-    data["x"] = xy[:, 0]
-    data["y"] = xy[:, 1]
-    item.prepareGeometryChange()
-    item.informViewBoundsChanged()
-    item.bounds = [None, None]
-    item.invalidate()
-    item.sigPlotChanged.emit(item)
-
-
-def _fmt(v: float) -> str:
-    if v == 0 or not np.isfinite(v):
-        return f"{v:g}"
-    a = abs(v)
-    return f"{v:.3g}" if 1e-3 <= a < 1e4 else f"{v:.2e}"
+                                 make_plot, pt, style_plot, theme)
+from nnsim.panels.tsne_draw import (  # noqa: F401  (re-exported: tests and notebooks use them)
+    ATTRACT, ATTRACT_DARK, FORCE_COLOR, GREY_LUT as _GREY_LUT, INSPECTOR_SIDE_BY_SIDE,
+    N_NEIGHBOUR_IMAGES, PALETTE, PCA_TITLE, REPEL, REPEL_DARK, ROOMY_HEIGHT, TEXT_INTERVAL,
+    WIDTH_EDGES, WIDTHS, ClassKey as _ClassKey, arrow_segments, class_pen_brush, fmt as _fmt,
+    force_color, image_for_item, move_points, segments, spring_colors, swatch, text_font)
 
 
 class TSNEPanel(Panel):
@@ -207,18 +104,21 @@ class TSNEPanel(Panel):
     # ---- views ----------------------------------------------------------------------------------
     def build_views(self, area: QWidget) -> None:
         self._input_key = None
-        self._text_time = -1e9
+        self._text_forced = True
         self._title = ""
         self._drawn = {}             # what is on screen, to skip redundant updates
         self._hover: int | None = None
         self._data_id = None
         self._highlight: set[int] = set()
         self._class_idx: list[np.ndarray] = []
+        self._labels = np.zeros(0, np.int64)
+        self._point_size = 10
         self.error_dialog = None
 
         # the map: the class legend outside the data (right of a wide map, below a tall one, in as
         # many columns as fit) and the springs' colour key under it, so no legend hides points
         self.map_widget = pg.GraphicsLayoutWidget()
+        self.map_widget.csv_table = self._map_csv_table
         self.map_widget.ci.setContentsMargins(2, 2, 2, 2)
         self.map_plot = pg.PlotItem()
         style_plot(self.map_plot, "t-SNE map", "y₁", "y₂")
@@ -254,10 +154,17 @@ class TSNEPanel(Panel):
             self.map_plot.addItem(item)
             self._sel_items[kind] = item
         self.arrow_item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(FORCE_COLOR, width=1.1),
-                                           name="net force")
+                                           name="net force", antialias=False)   # N short arrows
         self.arrow_item.setZValue(4)
         self.map_plot.addItem(self.arrow_item, ignoreBounds=True)
-        self._point_items: list[pg.ScatterPlotItem] = []
+        # every point in one item (ten items cost ten bounding rects and paints a frame); the
+        # legend shows one key per class, not in the plot (see _ClassKey)
+        self.map_points = pg.ScatterPlotItem(name="points")
+        self.map_points.setZValue(6)
+        self.map_plot.addItem(self.map_points)
+        self._point_items: list[_ClassKey] = []
+        self._order = np.zeros(0, np.int64)      # the points' drawing order (faded classes first)
+        self._hidden_classes: set[int] = set()
         self.sel_ring = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen("#000", width=2.5),
                                            brush=None, name="selected point")
         self.sel_ring.setZValue(8)
@@ -279,7 +186,9 @@ class TSNEPanel(Panel):
         self.pca_widget = make_plot(PCA_TITLE, "PC1", "PC2", legend=False)
         self.pca_plot = self.pca_widget.getPlotItem()
         self.pca_plot.setAspectLocked(True)
-        self._pca_items: list[pg.ScatterPlotItem] = []
+        self.pca_points = pg.ScatterPlotItem(name="points")
+        self.pca_points.setZValue(6)
+        self.pca_plot.addItem(self.pca_points)
         self.pca_ring = pg.ScatterPlotItem(symbol="o", size=20, pen=pg.mkPen("#000", width=2.5),
                                            brush=None, name="selected point")
         self.pca_ring.setZValue(8)
@@ -458,6 +367,30 @@ class TSNEPanel(Panel):
         self._update_enabled(self.params)
         self.restyle_views()
 
+    def _map_csv_table(self):
+        """The map figure's CSV (nnsim.export's ``csv_table`` hook): every visible series by name,
+        the points one x/y pair per class as before they shared one item."""
+        plot = self.map_plot
+        pname = " ".join(plot.titleLabel.text.split()) or "t-SNE map"
+        header, columns = [], []
+        for item in list(plot.items):
+            if not item.isVisible() or not isinstance(item, (pg.PlotCurveItem, pg.ScatterPlotItem)):
+                continue
+            x, y = item.getData()
+            if item is self.map_points:
+                order = self._order
+                for k, key in enumerate(self._point_items[:len(self._class_idx)]):
+                    m = (self._labels[order] == k) if len(order) == len(x) else np.zeros(len(x), bool)
+                    header += [f"{pname}: {key.opts['name']} x", f"{pname}: {key.opts['name']} y"]
+                    columns += [x[m], y[m]]
+                continue
+            if x is None or not len(x):
+                continue
+            name = item.name() or type(item).__name__
+            header += [f"{pname}: {name} x", f"{pname}: {name} y"]
+            columns += [np.asarray(x, float), np.asarray(y, float)]
+        return [f"# {pname}: x = y₁; y = y₂"], header, columns
+
     def figures(self) -> dict:
         return {"t-SNE map": self.map_widget, "PCA": self.pca_widget,
                 "KL divergence": self.kl_widget, "σᵢ distribution": self.sigma_widget}
@@ -616,8 +549,9 @@ class TSNEPanel(Panel):
         self._update_spring_key()
         self._style_inspector()
         self._title = ""
-        self._drawn.pop("phases", None)
-        self._text_time = -1e9
+        self._drawn.clear()                # pens and notes in the new colours
+        self._input_key = None
+        self._text_forced = True
 
     def _style_inspector(self) -> None:
         """Palette colours (every theme) and the body font size: a widget with a style sheet
@@ -645,40 +579,47 @@ class TSNEPanel(Panel):
             self._new_data(snap)
         Y = snap.Y
         self._fit_map_range(Y)
-        for k, idx in enumerate(self._class_idx):
-            move_points(self._point_items[k], Y[idx])
+        if len(self._order) == len(Y) and len(Y):
+            move_points(self.map_points, Y[self._order])
         self._draw_springs(snap)
         self._draw_arrows(snap)
         self._draw_selection(snap)
-        self._draw_kl(snap)
         self._draw_hover(snap)
+        # views on a hidden tab: skipped, and drawn again in full once shown (base.view_shown)
+        for key, widget, draw in (("kl", self.kl_widget, self._draw_kl),
+                                  ("sigma", self.sigma_widget, self._draw_sigma)):
+            if self.view_shown(widget):
+                draw(snap)
+            else:
+                self._drawn.pop(key, None)
+                self._drawn.pop(key + "-phases", None)
+        inspector = self.view_shown(self.insp_box)
         key = (self._selected, snap.data_id, snap.spring_k)
-        if key != self._input_key:
+        if not inspector:
+            self._input_key = None
+        elif key != self._input_key:
             self._input_key = key
             self._show_input(snap)
         # text needs a layout pass: while playing, refresh it a few times a second only
-        now = time.monotonic()
-        if not self.runner.playing or now - self._text_time >= TEXT_INTERVAL:
-            self._text_time = now
-            self._draw_texts(snap)
-
-    def _draw_texts(self, snap):
-        kl = f" · KL {snap.kl_values[-1]:.4f}" if len(snap.kl_values) else ""
-        phase = f" · exaggeration ×{snap.exaggeration:g}" if snap.exaggeration != 1.0 else ""
-        title = f"t-SNE map · iteration {snap.step_count}{kl}{phase}"
-        if title != self._title:
-            self._title = title
-            self.map_plot.setTitle(title)
-        text = self._inspector_html(snap)
-        if text != self.inspector.text():
-            self.inspector.setText(text)
+        forced, self._text_forced = self._text_forced, False
+        if forced or self.text_due("tsne-title", TEXT_INTERVAL):
+            kl = f" · KL {snap.kl_values[-1]:.4f}" if len(snap.kl_values) else ""
+            phase = f" · exaggeration ×{snap.exaggeration:g}" if snap.exaggeration != 1.0 else ""
+            title = f"t-SNE map · iteration {snap.step_count}{kl}{phase}"
+            if title != self._title:
+                self._title = title
+                self.map_plot.setTitle(title)
+        if inspector and (forced or self.text_due("tsne-inspector", TEXT_INTERVAL)):
+            text = self._inspector_html(snap)
+            if text != self.inspector.text():
+                self.inspector.setText(text)
 
     def _on_arrows_toggled(self, on: bool):
         self._update_spring_key()
         self._rerender()
 
     def _rerender(self):
-        self._text_time = -1e9            # a user action: texts follow at once
+        self._text_forced = True          # a user action: texts follow at once
         if self.snapshot is not None:
             self.render_snapshot(self.snapshot)
 
@@ -688,32 +629,25 @@ class TSNEPanel(Panel):
         self._map_auto, self._map_range = True, None
         n, K = len(snap.Y), len(snap.class_names)
         self._class_idx = [np.flatnonzero(snap.labels == k) for k in range(K)] if n else []
+        self._labels = snap.labels
+        self._order = np.zeros(0, np.int64)
+        self._hidden_classes = set()
         legend = self.map_legend
         legend.clear()
         while len(self._point_items) < K:
             k = len(self._point_items)
-            for plot, items in ((self.map_plot, self._point_items), (self.pca_plot, self._pca_items)):
-                it = pg.ScatterPlotItem(symbol=CLASS_SYMBOLS[(k // len(PALETTE)) % len(CLASS_SYMBOLS)])
-                it.setZValue(5)
-                plot.addItem(it)
-                items.append(it)
-        for k, (a, b) in enumerate(zip(self._point_items, self._pca_items)):
-            a.setVisible(k < K)
-            b.setVisible(k < K)
-            if k >= K:
-                a.clear()
-                b.clear()
-        size = 10 if n <= 600 else 8 if n <= 1200 else 7
+            key = _ClassKey(k, self._on_class_toggled,
+                            symbol=CLASS_SYMBOLS[(k // len(PALETTE)) % len(CLASS_SYMBOLS)])
+            self._point_items.append(key)
+        self._point_size = size = 10 if n <= 600 else 8 if n <= 1200 else 7
         for k in range(K):
-            name = snap.class_names[k]
-            for items in (self._point_items, self._pca_items):
-                items[k].opts["name"] = name
-                items[k].setSize(size)
-            self._pca_items[k].setData(pos=snap.pca[self._class_idx[k]]) if len(
-                self._class_idx[k]) else self._pca_items[k].clear()
+            key = self._point_items[k]
+            key.opts["name"] = snap.class_names[k]
+            key.setSize(size)
+            key.setVisible(True)
             if K <= 20:
-                legend.addItem(self._point_items[k], name)
-        self._apply_class_styles()
+                legend.addItem(key, snap.class_names[k])
+        self._apply_class_styles(snap)
         legend.updateSize()
         legend.queue_reflow()            # as many columns as the width takes (or right of the map)
         r = snap.pca_ratio
@@ -726,38 +660,83 @@ class TSNEPanel(Panel):
             f"{100 * r[1]:.1f} % of the data's variance. Click a point to select it.")
         if n:
             self.pca_plot.autoRange(padding=0.05)
-            counts, edges = np.histogram(snap.sigmas, bins=min(40, max(10, n // 15)))
-            self.sigma_hist.setData(edges, counts)
-            pad = 0.04 * (edges[-1] - edges[0] or 1.0)
-            self.sigma_plot.setXRange(edges[0] - pad, edges[-1] + pad, padding=0)
-            self.sigma_plot.setYRange(0, counts.max() * 1.75, padding=0)   # room for the note
-            self.sigma_plot.setTitle(
-                f"σᵢ set by the perplexity search: 2<sup>H(Pᵢ)</sup> = {snap.perplexity:g} for "
-                f"every i (to {snap.entropy_error:.0e} bits)")
-            self.sigma_text.setText(
-                f"perplexity {snap.perplexity:g}\n"
-                f"median σ = {np.median(snap.sigmas):.3g}\n"
-                f"range {snap.sigmas.min():.3g}–{snap.sigmas.max():.3g}")
-            self.sigma_text.setPos(edges[-1] + pad, counts.max() * 1.75)
             if self._selected is None:
                 self._select(0)          # something to look at from the start
         else:
-            self.sigma_hist.setData([0, 1], [0])
-            self.sigma_plot.setTitle("σᵢ set by the perplexity search")
-            self.sigma_text.setText("")
             self._select(None)
         self._hover = None
-        self._show_input(snap)
+        self._input_key = None
+        self._drawn.pop("sigma", None)
 
-    def _apply_class_styles(self):
+    def _draw_sigma(self, snap):
+        """The σᵢ histogram (its tab): once per data set, and the clicked point's σᵢ."""
+        key = (snap.data_id, self._selected)
+        if self._drawn.get("sigma") == key:
+            return
+        if (self._drawn.get("sigma") or (None,))[0] != snap.data_id:
+            n = len(snap.Y)
+            if n:
+                counts, edges = np.histogram(snap.sigmas, bins=min(40, max(10, n // 15)))
+                self.sigma_hist.setData(edges, counts)
+                pad = 0.04 * (edges[-1] - edges[0] or 1.0)
+                self.sigma_plot.setXRange(edges[0] - pad, edges[-1] + pad, padding=0)
+                self.sigma_plot.setYRange(0, counts.max() * 1.75, padding=0)   # room for the note
+                self.sigma_plot.setTitle(
+                    f"σᵢ set by the perplexity search: 2<sup>H(Pᵢ)</sup> = {snap.perplexity:g} "
+                    f"for every i (to {snap.entropy_error:.0e} bits)")
+                self.sigma_text.setText(
+                    f"perplexity {snap.perplexity:g}\n"
+                    f"median σ = {np.median(snap.sigmas):.3g}\n"
+                    f"range {snap.sigmas.min():.3g}–{snap.sigmas.max():.3g}")
+                self.sigma_text.setPos(edges[-1] + pad, counts.max() * 1.75)
+            else:
+                self.sigma_hist.setData([0, 1], [0])
+                self.sigma_plot.setTitle("σᵢ set by the perplexity search")
+                self.sigma_text.setText("")
+        self._drawn["sigma"] = key
+        i = self._selected
+        if i is None:
+            self.sigma_sel.hide()
+        else:
+            self.sigma_sel.setValue(float(snap.sigmas[i]))
+            self.sigma_sel.show()
+
+    def _apply_class_styles(self, snap=None):
+        """Colours and symbols per class (the highlighted classes opaque, the others faded and
+        drawn under them), written into the one map and PCA scatter item with the drawing order."""
+        snap = snap if snap is not None else self.snapshot
         K = len(self._class_idx)
+        if snap is None or not K:
+            self.map_points.clear()
+            self.pca_points.clear()
+            self._order = np.zeros(0, np.int64)
+            return
+        faded = [bool(self._highlight) and k not in self._highlight for k in range(K)]
+        styles = [class_pen_brush(k, 45 if faded[k] else 255) for k in range(K)]
         for k in range(K):
-            faded = bool(self._highlight) and k not in self._highlight
-            pen, brush = class_pen_brush(k, 45 if faded else 255)
-            for items in (self._point_items, self._pca_items):
-                items[k].setPen(pen)
-                items[k].setBrush(brush)
-                items[k].setZValue(5 if faded else 6)
+            self._point_items[k].setPen(styles[k][0])
+            self._point_items[k].setBrush(styles[k][1])
+        self._order = order = np.concatenate(
+            [self._class_idx[k] for k in sorted(range(K), key=lambda k: (not faded[k], k))])
+        lab = snap.labels[order]
+        pens = np.array([s[0] for s in styles], dtype=object)[lab]
+        brushes = np.array([s[1] for s in styles], dtype=object)[lab]
+        symbols = [self._point_items[k].opts["symbol"] for k in range(K)]
+        symbols = np.array(symbols, dtype=object)[lab]
+        for item, xy in ((self.map_points, snap.Y), (self.pca_points, snap.pca)):
+            item.setData(pos=xy[order], pen=pens, brush=brushes, symbol=symbols,
+                         size=self._point_size, data=order)
+        self._show_classes()
+
+    def _on_class_toggled(self, k: int, shown: bool):
+        """A click on a class's legend entry hides (or shows again) its points in the map."""
+        (self._hidden_classes.discard if shown else self._hidden_classes.add)(k)
+        self._show_classes()
+
+    def _show_classes(self):
+        if len(self._order):
+            hidden = np.isin(self._labels[self._order], sorted(self._hidden_classes))
+            self.map_points.setPointsVisible(~hidden)
 
     def _on_map_zoomed(self, *_):
         self._map_auto = False
@@ -799,9 +778,9 @@ class TSNEPanel(Panel):
         show = S is not None and mode in ("topk", "threshold") and len(S) > 0
         faint = self._selected is not None
         alpha = 60 if faint else 150
-        for item in self._spring_items.values():
-            item.setVisible(False)
         if not show:
+            for item in self._spring_items.values():
+                item.setVisible(False)
             return
         fmax = float(S.force.max()) if len(S) else 1.0
         rel = S.force / fmax if fmax > 0 else np.zeros(len(S))
@@ -812,10 +791,14 @@ class TSNEPanel(Panel):
                 m = sign & (wbin == b)
                 item = self._spring_items[kind, b]
                 if not m.any():
+                    item.setVisible(False)
                     continue
-                c = pg.mkColor(color)
-                c.setAlpha(alpha)
-                item.setPen(pg.mkPen(c, width=w))
+                pen_key = ("pen", kind, b)
+                if self._drawn.get(pen_key) != (color, alpha):     # pens: only when they change
+                    self._drawn[pen_key] = (color, alpha)
+                    c = pg.mkColor(color)
+                    c.setAlpha(alpha)
+                    item.setPen(pg.mkPen(c, width=w))
                 item.setData(*segments(snap.Y, S.pairs[m]), connect="pairs")
                 item.setVisible(True)
 
@@ -860,14 +843,11 @@ class TSNEPanel(Panel):
             if self._drawn.get("pca_ring") is not None:
                 self._drawn["pca_ring"] = None
                 self.pca_ring.clear()
-                self.sigma_sel.hide()
             return
         move_points(self.sel_ring, snap.Y[i:i + 1])
         if self._drawn.get("pca_ring") != (i, snap.data_id):     # static views: only on change
             self._drawn["pca_ring"] = (i, snap.data_id)
             self.pca_ring.setData(pos=snap.pca[i:i + 1])
-            self.sigma_sel.setValue(float(snap.sigmas[i]))
-            self.sigma_sel.show()
 
     def _draw_arrows(self, snap):
         if not self.arrows_check.isChecked() or len(snap.Y) == 0:
@@ -904,9 +884,9 @@ class TSNEPanel(Panel):
         x_hi = max(snap.n_iter, snap.step_count, 10)
         top = (float(np.nanmax(kl)), float(np.nanmin(kl))) if len(kl) else None
         phases = (x_hi, ex, sw, m0, m1, snap.early_exaggeration, top)
-        if self._drawn.get("phases") == phases:
+        if self._drawn.get("kl-phases") == phases:
             return
-        self._drawn["phases"] = phases
+        self._drawn["kl-phases"] = phases
         self.kl_plot.setXRange(0, x_hi, padding=0.02)
         self.kl_region.setRegion((0, ex))
         self.kl_region.setVisible(ex > 0 and snap.early_exaggeration != 1.0)
@@ -1078,8 +1058,7 @@ class TSNEPanel(Panel):
         """Select point i (None: nothing) and redraw; the run is not interrupted."""
         self._select(i)
         if self.snapshot is not None:
-            self._show_input(self.snapshot)
-            self._rerender()
+            self._rerender()              # (the inspector follows when it is shown)
 
     def _on_click(self, plot, coords, ev):
         if self.snapshot is None or ev.button() != Qt.MouseButton.LeftButton:
@@ -1087,9 +1066,9 @@ class TSNEPanel(Panel):
         if not plot.getViewBox().sceneBoundingRect().contains(ev.scenePos()):
             return
         i = self._nearest(plot, coords, ev.scenePos())
-        self.select_point(i)
         if i is not None and self.inspector_in_tab():    # show what the click asked for
-            self.tabs.setCurrentWidget(self.insp_box)
+            self.tabs.setCurrentWidget(self.insp_box)     # (first: then it is drawn at once)
+        self.select_point(i)
         ev.accept()
 
     def _on_map_clicked(self, ev):
@@ -1216,12 +1195,3 @@ class TSNEPanel(Panel):
                               "error")
             return
         self.show_message(f"Saved {rows} map points to {html.escape(path)}", "info")
-
-
-def _grey_lut():
-    """White background, black ink (as the digits were written)."""
-    v = np.linspace(255, 0, 256).astype(np.uint8)
-    return np.stack([v, v, v], axis=1)
-
-
-_GREY_LUT = _grey_lut()

@@ -73,6 +73,7 @@ def legend_names(panel) -> list[str]:
 # ---- presets: the values they name in the form, and the lesson they name on screen -------------
 def _lesson(panel, name):
     snap = panel.snapshot
+    panel.draw_all_views()          # views on hidden tabs are drawn when shown or exported
     sigma = panel.sigma_text.toPlainText()
     if name.startswith("Lecture"):
         assert len(snap.Y) == 500 and snap.perplexity == 30
@@ -256,6 +257,7 @@ def test_text_follows_the_theme_with_contrast(panel, qtbot, name):
             plots.restyle_view(view)
         panel.restyle()
         settle(qtbot)
+        panel.draw_all_views()
         th = plots.theme()
         for item in (panel.kl_ex_text, panel.kl_mom_text, panel.sigma_text, panel.hover_label):
             assert plots.contrast_ratio(item.color, th.bg) >= 4.5

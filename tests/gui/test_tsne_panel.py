@@ -97,8 +97,24 @@ def test_play_moves_the_map_and_draws_springs_and_kl(panel, qtbot):
     np.testing.assert_array_equal(y, snap.kl_values)
     assert y[-1] < y[0]
     assert panel.kl_ex_line.value() == 250 and "momentum 0.5 → 0.8" in panel.kl_ex_text.toPlainText()
-    for k, item in enumerate(panel._point_items[:10]):        # points follow the snapshot
-        np.testing.assert_array_equal(np.sort(item.getData()[0]), np.sort(snap.Y[snap.labels == k, 0]))
+    x, y = panel.map_points.getData()                        # points follow the snapshot
+    order = panel.map_points.data["data"].astype(np.int64)   # (each spot knows its point)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(snap.Y)))
+    np.testing.assert_array_equal(x, snap.Y[order, 0])
+    np.testing.assert_array_equal(y, snap.Y[order, 1])
+    for k in range(10):                                      # one colour per class
+        colours = {b.color().name() for b in panel.map_points.data["brush"][snap.labels[order] == k]}
+        assert colours == {panel._point_items[k].opts["brush"].color().name()}
+
+
+def test_a_click_on_a_legend_entry_hides_that_class(panel, qtbot):
+    keys = panel._point_items
+    keys[3].setVisible(False)                         # what the legend entry's click does
+    shown = panel.map_points.data["visible"]
+    labels = panel.snapshot.labels[panel._order]
+    assert not shown[labels == 3].any() and shown[labels != 3].all()
+    keys[3].setVisible(True)
+    assert panel.map_points.data["visible"].all()
 
 
 def test_step_advances_exactly_one_iteration(panel, qtbot):
@@ -106,6 +122,7 @@ def test_step_advances_exactly_one_iteration(panel, qtbot):
         qtbot.mouseClick(panel.transport.step_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: panel.snapshot.step_count == k and not panel.runner.playing,
                         timeout=10000)
+    panel.draw_all_views()          # the inspector may be on a hidden tab (drawn when shown)
     assert panel.snapshot.exaggeration == 12.0 and "α = 12" in panel.inspector.text()
 
 
@@ -126,6 +143,7 @@ def test_click_a_point_shows_its_springs_and_input(panel, qtbot):
     n_pull = int(((S.pairs[:, 0] == i) | (S.pairs[:, 1] == i)).sum())
     assert 0 < len(R) <= snap.spring_k and (R.pairs == i).any(axis=1).all() and (R.pq < 0).all()
     assert drawn_pairs(panel, panel._sel_items.values()) == n_pull + len(R)
+    panel.draw_all_views()
     assert "strongest repulsions" in panel.inspector.text()
     xs, ys = panel._sel_items["attract"].getData() if panel._sel_items["attract"].isVisible() \
         else panel._sel_items["repel"].getData()
@@ -187,6 +205,7 @@ def test_perplexity_change_recomputes_p_and_restarts(panel, qtbot):
     snap = panel.snapshot
     assert snap.perplexity == 10.0 and snap.data_id != before.data_id
     assert np.median(snap.sigmas) < np.median(before.sigmas)
+    panel.draw_all_views()          # the σ tab is hidden: drawn when shown or exported
     x, counts = panel.sigma_hist.getData()
     assert counts.sum() == 500 and x.min() <= snap.sigmas.min() and x.max() >= snap.sigmas.max()
     assert "perplexity 10" in panel.sigma_text.toPlainText()
@@ -261,6 +280,7 @@ def test_good_csv_and_idx_files_load(panel, qtbot, tmp_path):
     assert panel.form.editor("dataset").currentData() == "file"
     assert snap.class_names == ("left", "right") and snap.images is None
     np.testing.assert_array_equal(snap.X, X)
+    panel.draw_all_views()
     assert panel.input_stack.currentWidget() is panel.vector_widget
     imgs = rng.integers(0, 256, (30, 28, 28)).astype(np.uint8)
     raw = bytes([0, 0, 8, 3]) + struct.pack(">3I", 30, 28, 28) + imgs.tobytes()
@@ -272,6 +292,7 @@ def test_good_csv_and_idx_files_load(panel, qtbot, tmp_path):
     qtbot.waitUntil(lambda: panel.snapshot.X.shape == (30, 784), timeout=10000)
     snap = panel.snapshot
     assert snap.images.shape == (30, 28, 28) and snap.class_names == ("0", "1", "2")
+    panel.draw_all_views()
     assert panel.input_stack.currentWidget() is panel.input_view
 
 
