@@ -262,9 +262,24 @@ class MainWindow(QMainWindow):
             self.error_dialog = box
             return False
         panel = self.show_panel(exp.panel)
+        if panel is None:  # (the panel could not be built: its error dialog is up)
+            return False
+
+        def opened(ok: bool, why: str):
+            panel.experiment_opened.disconnect(opened)
+            if ok:
+                self._add_recent(str(path))
+                self.statusBar().showMessage(f"Opened {path}", 5000)
+                return
+            self.statusBar().showMessage(f"Could not open {path}", 8000)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the experiment",
+                              f"{Path(path).name}: {why}\n\nNothing that is open was changed.", parent=self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self.error_dialog = box
+
+        panel.experiment_opened.connect(opened)
         panel.load_experiment(exp)
-        self._add_recent(str(path))
-        self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
     def _on_open_experiment(self):

@@ -87,6 +87,7 @@ def run_headless(argv: list[str]) -> int:
     try:
         wait(lambda: panel.snapshot is not None, "starting the panel")
         old = panel.snapshot
+        panel.experiment_opened.connect(lambda ok, why: None if ok else failed.append(f"{args.experiment}: {why}"))
         panel.load_experiment(exp)
         wait(lambda: panel.snapshot is not old and panel.snapshot.step_count == exp.step_count, "opening")
         if args.steps:

@@ -8,7 +8,7 @@ The file is a zip archive holding
 * ``arrays.npz``: the arrays (no pickles: ``allow_pickle=False`` on reading);
 * ``thumbnail.png``: a picture of the panel when saved (optional).
 
-The state is the simulation object's own attributes (:func:`capture_state`), encoded without pickle:
+The state is what the simulation's ``get_state()`` returns (see nnsim.engine.state), encoded without pickle:
 numbers, strings, lists, dicts, numpy arrays, numpy random generators, dataclasses and plain objects
 (their attributes, restored without calling ``__init__``) of classes defined in ``nnsim`` modules. Opening never imports anything outside ``nnsim`` and never runs code from the
 file. Saving is atomic: the archive is written to a temporary file beside the target, then renamed.
@@ -30,10 +30,18 @@ from typing import Any
 import numpy as np
 
 import nnsim
+from nnsim.engine.state import quote
 
 FORMAT = "nnsim-experiment"
 VERSION = 1
 SUFFIX = ".nnsim"
+#: limits of what is read from a file (uncompressed bytes, nesting levels, the seed box's range)
+MAX_JSON_BYTES = 64 << 20
+MAX_THUMB_BYTES = 16 << 20
+MAX_ARRAY_BYTES = 1 << 30
+MAX_JSON_DEPTH = 64
+SEED_MAX = 2**31 - 1
+STEP_MAX = 10**12
 
 
 class ExperimentError(ValueError):
@@ -73,15 +81,13 @@ class _Encoder:
         if isinstance(obj, np.random.Generator):
             return {"__rng__": type(obj.bit_generator).__name__, "state": self.encode(obj.bit_generator.state, where)}
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            cls = type(obj)
-            if not cls.__module__.startswith("nnsim."):
-                raise ExperimentError(f"cannot save {where}: {cls.__name__} is not an nnsim type")
+            name = _saved_name(type(obj), where)
             fields = {f.name: self.encode(getattr(obj, f.name), f"{where}.{f.name}") for f in dataclasses.fields(obj)}
-            return {"__dataclass__": f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
+            return {"__dataclass__": name, "fields": fields}
         if type(obj).__module__.startswith("nnsim.") and hasattr(obj, "__dict__") and not isinstance(obj, type):
-            cls = type(obj)  # a plain nnsim object (a network, an update rule): its attributes
+            name = _saved_name(type(obj), where)  # a plain nnsim object (a network, an update rule)
             attrs = {k: self.encode(v, f"{where}.{k}") for k, v in vars(obj).items()}
-            return {"__object__": f"{cls.__module__}:{cls.__qualname__}", "attrs": attrs}
+            return {"__object__": name, "attrs": attrs}
         if isinstance(obj, tuple):
             return {"__tuple__": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
         if isinstance(obj, list):
@@ -93,15 +99,56 @@ class _Encoder:
         raise ExperimentError(f"cannot save {where}: values of type {type(obj).__name__} are not supported")
 
 
+#: the types a saved state may hold, by the name written in files → where the class lives now
+#: (a class that moves keeps its old name here, so older files still open). Nothing else is ever
+#: imported or created from a file.
+SAVED_TYPES: dict[str, str] = {name: name for name in (
+    "nnsim.engine.cnn:ConvNet",
+    "nnsim.engine.digits:ImageSet",
+    "nnsim.engine.gradcheck:BlockCheck",
+    "nnsim.engine.mlp:MLP",
+    "nnsim.engine.mlp_inspect:GradCheckReport",
+    "nnsim.engine.mlp_sim:_Run",
+    "nnsim.engine.optimizers:Rule",
+    "nnsim.engine.perceptron:UpdateRecord",
+    "nnsim.engine.tsne_data:VectorData",
+)}
+
+
+def _type_name(cls) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _saved_name(cls, where: str) -> str:
+    """The name a type is saved under (its registry entry), or ExperimentError."""
+    name = _type_name(cls)
+    for saved, now in SAVED_TYPES.items():
+        if now == name:
+            return saved
+    raise ExperimentError(f"cannot save {where}: {cls.__name__} is not a type experiments may hold "
+                          "(nnsim.experiment.SAVED_TYPES)")
+
+
 def _nnsim_class(target: str):
-    """The class named "module:Name" in a file; only nnsim modules are ever imported."""
-    module, _, name = target.partition(":")
-    if not module.startswith("nnsim."):
-        raise ExperimentError(f"the file names a type outside nnsim ({target}); it was not opened")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise ExperimentError(f"the file names an unknown type {target}") from None
+    """The class a file names, from the registry only: never an import of a name from the file."""
+    now = SAVED_TYPES.get(target)
+    if now is None:
+        raise ExperimentError(f"the file names a type nnsim does not save ({quote(target)}); it was not opened")
+    module, _, name = now.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _depth(obj: Any, limit: int) -> int:
+    """How deeply ``obj`` (parsed JSON) nests, counted without recursion, stopping past ``limit``."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, d)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _decode(obj: Any, arrays, where: str) -> Any:
@@ -155,24 +202,6 @@ def _decode(obj: Any, arrays, where: str) -> Any:
     raise ExperimentError(f"the file is damaged: unexpected entry in {where}")
 
 
-def capture_state(sim) -> dict:
-    """The simulation's attributes (everything ``reset`` builds), without ``params``."""
-    return {k: v for k, v in vars(sim).items() if k != "params" and not k.startswith("__")}
-
-
-def restore_state(sim, state: dict) -> None:
-    """Put ``state`` (from :func:`capture_state`) back into ``sim``; unknown names are refused."""
-    known = set(vars(sim))
-    unknown = sorted(set(state) - known)
-    if unknown:
-        raise ExperimentError(f"the saved state has entries this version does not know: {', '.join(unknown)}")
-    missing = sorted(known - set(state) - {"params"})
-    if missing:
-        raise ExperimentError(f"the saved state lacks: {', '.join(missing)}")
-    for k, v in state.items():
-        setattr(sim, k, v)
-
-
 # ---------------------------------------------------------------- files
 def save(path: str | os.PathLike, exp: Experiment) -> Path:
     """Write ``exp`` atomically to ``path`` (``.nnsim`` appended if missing)."""
@@ -205,15 +234,34 @@ def save(path: str | os.PathLike, exp: Experiment) -> Path:
 
 
 def load(path: str | os.PathLike, params_class=None) -> Experiment:
-    """Read and check an experiment file. ``params_class`` (the panel's Params) validates the values."""
+    """Read and check an experiment file. ``params_class`` (the panel's Params) validates the values.
+
+    Whatever the file holds, the result is an Experiment or an :class:`ExperimentError` with a short
+    message: sizes are checked before anything is read or inflated (``MAX_JSON_BYTES``, the arrays'
+    headers against ``MAX_ARRAY_BYTES``), nesting is limited, numbers are range-checked, and no code or
+    module is ever taken from the file. The saved state is checked against the simulation later
+    (``Simulation.check_state``), before it replaces anything.
+    """
     path = Path(path)
+    try:
+        return _load(path, params_class)
+    except ExperimentError:
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise ExperimentError(f"{path.name} is too large or too deeply nested to open ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file must never escape as a crash
+        raise ExperimentError(f"{path.name} is damaged ({type(exc).__name__}: {quote(str(exc), 80)})") from None
+
+
+def _load(path: Path, params_class) -> Experiment:
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise ExperimentError(f"{path} does not exist") from None
     except (zipfile.BadZipFile, OSError) as exc:
         try:
-            head = path.read_bytes()[:4]
+            with open(path, "rb") as fh:
+                head = fh.read(4)
         except OSError:
             head = b""
         if head == b"PK\x03\x04":
@@ -224,37 +272,73 @@ def load(path: str | os.PathLike, params_class=None) -> Experiment:
             names = set(zf.namelist())
             if "experiment.json" not in names:
                 raise ExperimentError(f"{path.name} is not an nnsim experiment (no experiment.json inside)")
-            doc = json.loads(zf.read("experiment.json").decode("utf-8"))
-            arrays = {}
-            if "arrays.npz" in names:
-                with np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False) as npz:
-                    arrays = {k: npz[k] for k in npz.files}
+            for member, cap in (("experiment.json", MAX_JSON_BYTES), ("thumbnail.png", MAX_THUMB_BYTES),
+                                ("arrays.npz", MAX_ARRAY_BYTES + (1 << 20))):
+                if member in names and zf.getinfo(member).file_size > cap:
+                    raise ExperimentError(f"{path.name}: {member} would take {zf.getinfo(member).file_size / 1e6:,.0f} MB "
+                                          f"once unpacked; experiments are read up to {cap / 1e6:,.0f} MB")
+            try:
+                doc = json.loads(zf.read("experiment.json").decode("utf-8"))
+            except RecursionError:
+                raise ExperimentError(f"{path.name}: experiment.json is nested too deeply") from None
+            if _depth(doc, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+                raise ExperimentError(f"{path.name}: experiment.json is nested more than {MAX_JSON_DEPTH} levels deep")
+            arrays = _read_arrays(zf, path.name) if "arrays.npz" in names else {}
             thumb = zf.read("thumbnail.png") if "thumbnail.png" in names else None
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib_error()) as exc:
             if isinstance(exc, ExperimentError):
                 raise
-            raise ExperimentError(f"{path.name} is damaged or truncated ({type(exc).__name__}: {exc})") from None
+            raise ExperimentError(f"{path.name} is damaged or truncated ({type(exc).__name__}: {quote(str(exc), 80)})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ExperimentError(f"{path.name} is not an nnsim experiment (format field missing or wrong)")
     version = doc.get("version")
-    if not isinstance(version, int) or version > VERSION or version < 1:
-        raise ExperimentError(f"{path.name} has format version {version!r}; this nnsim reads version {VERSION} "
+    if not isinstance(version, int) or isinstance(version, bool) or version > VERSION or version < 1:
+        raise ExperimentError(f"{path.name} has format version {quote(version)}; this nnsim reads version {VERSION} "
                               "(it was probably written by a newer nnsim)")
     for key, kind in (("panel", str), ("seed", int), ("step_count", int), ("params", dict)):
         if not isinstance(doc.get(key), kind) or isinstance(doc.get(key), bool):
             raise ExperimentError(f"{path.name}: the entry {key!r} is missing or not a {kind.__name__}")
+    if not 0 <= doc["seed"] <= SEED_MAX:
+        raise ExperimentError(f"{path.name}: the seed {quote(doc['seed'])} is outside 0 … {SEED_MAX}")
+    if not 0 <= doc["step_count"] <= STEP_MAX:
+        raise ExperimentError(f"{path.name}: the step count {quote(doc['step_count'])} is outside 0 … {STEP_MAX:,}")
     if params_class is not None:
         from nnsim.engine.base import ParamError
 
         try:
             params_class.from_dict(doc["params"])
         except ParamError as exc:
-            raise ExperimentError(f"{path.name}: parameter problem: {exc}") from None
+            raise ExperimentError(f"{path.name}: parameter problem: {quote(str(exc), 200)}") from None
+        except Exception as exc:  # noqa: BLE001 - inf for an integer, a list for a number…
+            raise ExperimentError(f"{path.name}: parameter problem ({type(exc).__name__}: {quote(str(exc), 80)})") from None
     state = _decode(doc["state"], arrays, "state") if doc.get("state") is not None else None
     if state is not None and not isinstance(state, dict):
         raise ExperimentError(f"{path.name}: the saved state is not a set of named values")
     return Experiment(panel=doc["panel"], params=doc["params"], seed=doc["seed"], step_count=doc["step_count"],
-                      state=state, thumbnail=thumb, nnsim_version=str(doc.get("nnsim_version", "?")))
+                      state=state, thumbnail=thumb, nnsim_version=quote(str(doc.get("nnsim_version", "?")), 40))
+
+
+def _read_arrays(zf: zipfile.ZipFile, name: str) -> dict[str, np.ndarray]:
+    """The arrays of arrays.npz; every member's header (dtype, shape) is read and checked first, so
+    an archive that would inflate beyond MAX_ARRAY_BYTES is refused before anything is inflated."""
+    with np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False) as npz:
+        total = 0
+        for member in npz.zip.namelist():
+            info = npz.zip.getinfo(member)
+            with npz.zip.open(member) as fh:
+                version = np.lib.format.read_magic(fh)
+                shape, _fortran, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                                          else np.lib.format.read_array_header_2_0(fh))
+            if dtype.hasobject:
+                raise ExperimentError(f"{name}: the array {quote(member)} holds Python objects; it was not opened")
+            size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if size > info.file_size + 1024:  # (the header says more than the member holds)
+                raise ExperimentError(f"{name}: the array {quote(member)} is damaged (its header does not match its data)")
+            total += size
+            if total > MAX_ARRAY_BYTES:
+                raise ExperimentError(f"{name}: its arrays would take more than {MAX_ARRAY_BYTES / 1e6:,.0f} MB; "
+                                      "it was not opened")
+        return {k: npz[k] for k in npz.files}
 
 
 def zlib_error():

@@ -102,10 +102,12 @@ class _Worker(QObject):
     target_reached = Signal(int, float)
     progress = Signal(float, str)
     preparing = Signal(bool, object)
+    opened = Signal(bool, str)
 
-    def __init__(self, factory: Callable[[], Any], max_fps: float):
+    def __init__(self, factory: Callable[[], Any], max_fps: float, maker=None):
         super().__init__()
         self._factory = factory
+        self._maker = maker
         self.sim = None
         self._timer: QTimer | None = None
         self._playing = False
@@ -250,6 +252,34 @@ class _Worker(QObject):
             return
         self._set_playing(False)
         self._guarded(lambda: getattr(self.sim, method)(*args))
+        self._emit(force=True)
+
+    @Slot(object, int, object, object)
+    def open_state(self, params, seed: int, state, step_count: int):
+        """Replace the simulation by one built with ``params`` and ``seed`` in which ``state`` (a saved
+        experiment's; None: replay ``step_count`` steps) was checked and restored. Nothing changes
+        unless every part succeeds: a refused file leaves the running simulation as it was."""
+        self._set_playing(False)
+        try:
+            if self._maker is None:
+                raise RuntimeError("this runner cannot build a simulation from saved parameters")
+            new = self._maker(params, int(seed))
+            if state is not None:
+                check = getattr(new, "check_state", None)
+                if check is not None:
+                    check(state)
+                new.set_state(params, state)
+            elif step_count:
+                new.step(int(step_count))
+            new.snapshot()  # (a state that cannot even be summarised is refused here)
+        except Exception as exc:  # noqa: BLE001 - every refusal becomes a message
+            from nnsim.engine.state import StateError, quote
+
+            text = str(exc) if isinstance(exc, StateError) else f"{type(exc).__name__}: {quote(str(exc), 160)}"
+            self.opened.emit(False, text)
+            return
+        self.sim = new
+        self.opened.emit(True, "")
         self._emit(force=True)
 
     @Slot(int, str, object)
@@ -466,6 +496,8 @@ class Runner(QObject):
     progress = Signal(float, str)
     #: (True, kernel module names) while the simulation compiles or loads its kernels, then (False, ())
     preparing = Signal(bool, object)
+    #: (True, "") when open_state replaced the simulation; (False, why) when it refused the state
+    opened = Signal(bool, str)
 
     _play = Signal()
     _pause = Signal()
@@ -478,10 +510,12 @@ class Runner(QObject):
     _stop_at = Signal(int)
     _target = Signal(object)
     _query = Signal(int, str, object)
+    _open = Signal(object, int, object, object)
 
     _live: set = set()
 
-    def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float | None = None):
+    def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float | None = None,
+                 maker: Callable[[Any, int], Any] | None = None):
         super().__init__(parent)
         collect_garbage_in_gui_thread()  # before any worker thread runs Python
         if max_fps is None:  # as many frames as the screen shows, no more
@@ -494,7 +528,7 @@ class Runner(QObject):
         self._received = 0.0
         self._thread = QThread()
         self._thread.setObjectName("nnsim-runner")
-        self._worker = _Worker(factory, max_fps)
+        self._worker = _Worker(factory, max_fps, maker)
         self._worker.moveToThread(self._thread)
         q = Qt.ConnectionType.QueuedConnection
         self._play.connect(self._worker.play, q)
@@ -509,6 +543,8 @@ class Runner(QObject):
         self._target.connect(self._worker.set_target, q)
         self._worker.target_reached.connect(self.target_reached, q)
         self._query.connect(self._worker.query, q)
+        self._open.connect(self._worker.open_state, q)
+        self._worker.opened.connect(self.opened, q)
         self._worker.answered.connect(self._on_answered, q)
         self._worker.progress.connect(self.progress, q)
         self._worker.preparing.connect(self._on_preparing, q)
@@ -581,6 +617,11 @@ class Runner(QObject):
         if self._thread.isRunning():
             cost = time.perf_counter() - self._received if self._received else -1.0
             self._ack.emit(cost)
+
+    def open_state(self, params, seed: int, state, step_count: int = 0):
+        """Replace the simulation by ``maker(params, seed)`` with ``state`` checked and restored in it
+        (see _Worker.open_state); ``opened(ok, message)`` follows, then its snapshot if ok."""
+        self._open.emit(params, int(seed), state, int(step_count))
 
     def query(self, method: str, *args, callback: Callable[[Any, str], None]):
         """Call ``sim.<method>(*args)`` in the worker; ``callback(result, error)`` runs in the GUI thread

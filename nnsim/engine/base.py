@@ -169,7 +169,9 @@ class Snapshot:
     message: str = ""
 
 
-_progress = threading.local()
+#: progress listeners by thread id. (Not threading.local: PySide gives each call from a QThread's
+#: event loop into Python a fresh thread state, so a thread-local set in one slot is gone in the next.)
+_sinks: dict[int, Any] = {}
 
 
 def report_progress(fraction: float | None, text: str) -> None:
@@ -177,26 +179,34 @@ def report_progress(fraction: float | None, text: str) -> None:
     far it is: ``fraction`` in [0, 1] (None: unknown) and a short text. The runner shows it on the
     panel's busy cover, ``nnsim run`` on its progress bar; with no listener in this thread it costs
     a lookup. Call it between chunks of work (never inside a kernel), at most a few hundred times."""
-    sink = getattr(_progress, "sink", None)
+    sink = _sinks.get(threading.get_ident())
     if sink is not None:
         sink(fraction, text)
+
+
+def progress_sink():
+    """This thread's listener (None: none)."""
+    return _sinks.get(threading.get_ident())
 
 
 @contextmanager
 def progress_to(sink):
     """Send this thread's :func:`report_progress` calls to ``sink(fraction, text)`` inside the block."""
-    old = getattr(_progress, "sink", None)
-    _progress.sink = sink
+    old = progress_sink()
+    set_progress_sink(sink)
     try:
         yield
     finally:
-        _progress.sink = old
+        set_progress_sink(old)
 
 
 def set_progress_sink(sink) -> None:
     """Send this thread's :func:`report_progress` calls to ``sink`` from now on (None: nowhere);
     for a worker thread that lives as long as its simulation."""
-    _progress.sink = sink
+    if sink is None:
+        _sinks.pop(threading.get_ident(), None)
+    else:
+        _sinks[threading.get_ident()] = sink
 
 
 @runtime_checkable
@@ -223,6 +233,9 @@ class SimulationBase:
     #: engine modules whose ``warmup()`` compiles (or loads from numba's cache) every kernel this
     #: simulation steps with; :meth:`prepare` calls them
     kernel_modules: ClassVar[tuple[str, ...]] = ()
+    #: entries of ``get_state()`` (dotted paths; ``*`` for any key) that grow as the run goes on
+    #: (histories, curves): a saved state may differ from a fresh one in their length only
+    state_growing: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Params | None = None, seed: int = 0):
         self.params = (params or self.params_class()).validate()
@@ -274,9 +287,19 @@ class SimulationBase:
 
         return copy.deepcopy({k: v for k, v in vars(self).items() if k != "params"})
 
+    def check_state(self, state: dict) -> None:
+        """Raise ``StateError`` (naming the entry) unless ``state`` fits this simulation: called on a
+        fresh simulation built with the saved parameters and seed, whose own ``get_state()`` is the
+        schema (see nnsim.engine.state); ``state_growing`` names what may differ in length."""
+        from nnsim.engine.state import StateError, check_like
+
+        if not isinstance(state, dict):
+            raise StateError("the saved state is not a set of named values")
+        check_like(self.get_state(), state, self.state_growing)
+
     def set_state(self, params: Params, state: dict) -> None:
         """Resume exactly where ``get_state`` was taken: the next step gives the same numbers."""
-        from nnsim.experiment import restore_state
+        from nnsim.engine.state import restore_state
 
         params = params.validate()
         restore_state(self, state)

@@ -168,6 +168,7 @@ class RecurrentSimulation(SimulationBase):
 
     params_class = RecurrentParams
     kernel_modules = ("nnsim.engine.recurrent",)
+    state_growing = ("hist",)
 
     def __init__(self, params: RecurrentParams | None = None, seed: int = 0):
         super().__init__(params, seed)

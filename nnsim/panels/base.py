@@ -65,6 +65,8 @@ class Panel(QWidget):
     stats_changed = Signal(int, float)
     #: path of an experiment file just written
     experiment_saved = Signal(str)
+    #: (ok, message): load_experiment finished; a refused file changed nothing
+    experiment_opened = Signal(bool, str)
     #: "What am I looking at?": a short help for students (HTML); see help_html()
     help_text = ""
 
@@ -165,7 +167,9 @@ class Panel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         params, seed = self.params, self.transport.seed()
-        self.runner = Runner(lambda: self.make_simulation(params, seed), parent=self)
+        self.runner = Runner(lambda: self.make_simulation(params, seed), parent=self, maker=self.make_simulation)
+        self._opening = None  # (params, seed, source) while load_experiment waits for the worker
+        self.runner.opened.connect(self._on_opened_state)
         self.runner.set_speed(self.transport.speed())
         self.runner.snapshot_ready.connect(self._on_snapshot)
         self.runner.failed.connect(self._on_failed)
@@ -261,19 +265,36 @@ class Panel(QWidget):
         self.with_state(done)
 
     def load_experiment(self, exp) -> None:
-        """Restore parameters, seed and state: the next step gives the numbers the saved run would have."""
-        params = self.params_class.from_dict(exp.params)
-        self.form.set_params(params)
-        self.params = params
-        self.transport.seed_spin.setValue(int(exp.seed))
-        self.banner.setProperty("kind", None)
-        if exp.state is not None:
-            self.runner.invoke("set_state", params, exp.state)
-        else:
-            self.runner.set_params(params)
-            self.runner.reset(int(exp.seed))
-            if exp.step_count:
-                self.runner.step(int(exp.step_count))
+        """Restore parameters, seed and state: the next step gives the numbers the saved run would have.
+
+        A new simulation is built with the saved parameters and seed in the worker, the state is
+        checked against it and restored there, and only then does it replace the running one and the
+        form take the saved values (``experiment_opened(ok, message)``); a refused file changes
+        nothing that is open."""
+        try:
+            params = self.params_class.from_dict(exp.params)
+        except Exception as exc:  # noqa: BLE001 - (load() checked them; a caller may not have)
+            self._on_opened_state(False, f"parameter problem: {exc}")
+            return
+        self._opening = (params, int(exp.seed), getattr(exp, "source", ""))
+        self.expect_fresh_state("Opening the experiment…")
+        self.runner.open_state(params, int(exp.seed), exp.state, int(exp.step_count))
+
+    def _on_opened_state(self, ok: bool, message: str) -> None:
+        opening, self._opening = self._opening, None
+        self._awaiting_fresh = False
+        self.set_busy(None)
+        if ok and opening is not None:
+            params, seed, _source = opening
+            self.params = params  # (first: the form's change signal then finds nothing to apply)
+            self.form.set_params(params)
+            self.transport.seed_spin.setValue(seed)
+            self.banner.setProperty("kind", None)
+        elif not ok:
+            self.show_message(f"<b>Could not open the experiment:</b> {html.escape(message)}<br>"
+                              "Nothing that was open has changed.", "error")
+            self.banner.setProperty("kind", "error")
+        self.experiment_opened.emit(ok, message)
 
     def help_html(self) -> str:
         return (f"<h2>{self.title}</h2><p>{self.description}</p>{self.help_text}"

@@ -12,6 +12,7 @@ import pytest
 from nnsim import experiment as ex
 from nnsim.engine.optimizers import OptimizerRaceParams, OptimizerRaceSimulation
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation
+from nnsim.engine.state import StateError
 
 from nnsim.engine.actmax import FeatureVizParams, FeatureVizSimulation  # noqa: E402
 
@@ -91,8 +92,10 @@ def test_bad_files_each_get_their_message(tmp_path):
         "unknown parameter": (tmp_path / "extra.nnsim", lambda p: _rewrite(good, p, lambda d: d["params"].update(bogus=1))),
         "no experiment.json": (tmp_path / "nojson.nnsim", lambda p: _rewrite(good, p, drop="experiment.json")),
         "is missing": (tmp_path / "noarrays.nnsim", lambda p: _rewrite(good, p, drop="arrays.npz")),
-        "outside nnsim": (tmp_path / "evil.nnsim", lambda p: _rewrite(
+        "does not save ('os:system')": (tmp_path / "evil.nnsim", lambda p: _rewrite(
             good, p, lambda d: d["state"]["__dict__"].update(x={"__dataclass__": "os:system", "fields": {}}))),
+        "does not save ('nnsim.__main__:main')": (tmp_path / "main.nnsim", lambda p: _rewrite(
+            good, p, lambda d: d["state"]["__dict__"].update(x={"__object__": "nnsim.__main__:main", "attrs": {}}))),
         "'seed'": (tmp_path / "seed.nnsim", lambda p: _rewrite(good, p, lambda d: d.update(seed="one"))),
     }
     for expected, (path, make) in cases.items():
@@ -105,7 +108,7 @@ def test_bad_files_each_get_their_message(tmp_path):
 def test_unknown_state_entries_are_refused_and_nothing_changes(tmp_path):
     sim = PerceptronSimulation(PerceptronParams(dataset="and"), seed=0)
     before = sim.get_state()
-    with pytest.raises(ex.ExperimentError, match="does not know"):
+    with pytest.raises(StateError, match="does not know"):
         sim.set_state(sim.params, {**before, "_bogus": 1})
     assert_same(sim.snapshot(), PerceptronSimulation(PerceptronParams(dataset="and"), seed=0).snapshot())
 

@@ -431,6 +431,7 @@ def test_init_schemes():
 
 def test_experiment_file_round_trip_continues_bit_for_bit(tmp_path):
     from nnsim import experiment as E
+    from nnsim.engine.state import capture_state, restore_state
 
     p = MLPParams(dataset="moons", n_points=80, layers=1, units=6, batch=10, dropout=0.1, optimizer="adam",
                   runs=3, lr1=0.01, lr2=0.05, lr3=60.0, early_stop=True)
@@ -438,10 +439,11 @@ def test_experiment_file_round_trip_continues_bit_for_bit(tmp_path):
     sim.step(37)
     sim.check_gradients()
     E.save(tmp_path / "run", E.Experiment(panel="mlp", params=p.to_dict(), seed=3, step_count=sim.step_count,
-                                          state=E.capture_state(sim)))
+                                          state=capture_state(sim)))
     back = E.load(tmp_path / "run.nnsim", MLPParams)
     again = MLPSimulation(MLPParams.from_dict(back.params), seed=back.seed)
-    E.restore_state(again, back.state)
+    again.check_state(back.state)  # a fresh simulation is the schema
+    restore_state(again, back.state)
     sim.step(25)
     again.step(25)
     for k in (1, 2, 3):

@@ -393,3 +393,28 @@ def test_frames_are_capped_at_the_screen_refresh_rate(qtbot):
         for r in runner.findChildren(Runner):
             r.shutdown()
         runner.shutdown()
+
+
+class ReportingSim(CountSim):
+    """Reports progress in every reset (as t-SNE does while it recomputes P)."""
+
+    def reset(self, seed):
+        from nnsim.engine.base import report_progress
+
+        report_progress(1.0, f"reset {seed}")
+        super().reset(seed)
+
+
+def test_progress_from_a_later_command_reaches_the_gui(qtbot):
+    """The sink is set once when the worker starts; PySide runs each later slot with a fresh Python
+    thread state, so it is kept by thread id (a threading.local came back empty there)."""
+    runner = Runner(lambda: ReportingSim())
+    rec = Recorder(runner)
+    texts = []
+    runner.progress.connect(lambda _f, t: texts.append(t))
+    try:
+        qtbot.waitUntil(lambda: bool(rec.snaps) and "reset 0" in texts, timeout=5000)
+        runner.reset(7)
+        qtbot.waitUntil(lambda: "reset 7" in texts, timeout=5000)
+    finally:
+        assert runner.shutdown()
