@@ -366,6 +366,9 @@ class _Worker(QObject):
                 wait_ms = int(1000 * (1.0 - self._due) / self._speed)
                 self._timer.setInterval(max(1, min(wait_ms, 50)))
                 return
+            # (an engine slower than the speed asked: a tick still takes about CHUNK_SECONDS, so
+            # frames keep coming between ticks instead of one every quarter of a second)
+            n = min(n, self._chunk)
             self._due -= n
         self._last_tick = now
         if self._budget is not None:
@@ -381,11 +384,12 @@ class _Worker(QObject):
             return
         n = done[0]
         dt = time.perf_counter() - t0
-        if not limited:  # adapt the chunk so one tick takes about CHUNK_SECONDS
-            if dt < CHUNK_SECONDS / 2:
-                self._chunk = min(self._chunk * 2, 1 << 20)
-            elif dt > CHUNK_SECONDS * 2 and self._chunk > 1:
-                self._chunk = max(1, self._chunk // 2)
+        # adapt the chunk so one tick takes about CHUNK_SECONDS
+        if dt < CHUNK_SECONDS / 2 and n >= self._chunk:
+            self._chunk = min(self._chunk * 2, 1 << 20)
+        elif dt > CHUNK_SECONDS * 2 and self._chunk > 1:
+            self._chunk = max(1, min(self._chunk, n) // 2)
+        if not limited or self._due >= 1:
             self._timer.setInterval(0)
         self._measure_rate()
         # a status change, or a simulation that can make no progress at all (every run stopped),
