@@ -60,7 +60,10 @@ class _Warmup(QObject):
             warm_all()
         except Exception as exc:  # noqa: BLE001 - shown in the status bar; the panels still work
             error = f"{type(exc).__name__}: {exc}"
-        self.finished.emit(time.perf_counter() - t0, error)
+        try:
+            self.finished.emit(time.perf_counter() - t0, error)
+        except RuntimeError:  # the window closed meanwhile ("Signal source has been deleted")
+            pass
 
 
 class MainWindow(QMainWindow):

@@ -24,7 +24,10 @@ GUI thread busy forever: input stays responsive but Qt timers starve.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import math
+import threading
 import time
 import traceback
 from typing import Any, Callable
@@ -481,6 +484,45 @@ class _Worker(QObject):
         self.snapshot_ready.emit(snap)
 
 
+def _stop_worker(thread: QThread, worker, timeout_ms: int = 5000, *_args) -> bool:
+    """Stop the worker's timers in its own thread, quit its event loop and join it (idempotent)."""
+    try:
+        if thread.isRunning():
+            if threading.current_thread() is threading.main_thread():
+                from PySide6.QtCore import QMetaObject
+
+                QMetaObject.invokeMethod(worker, "stop", Qt.ConnectionType.BlockingQueuedConnection)
+            thread.quit()
+            if not thread.wait(timeout_ms):
+                return False
+    except RuntimeError:  # (Qt objects already deleted: nothing left to stop)
+        pass
+    Runner._live.pop(thread, None)
+    return True
+
+
+def stop_all_runners(timeout_ms: int = 5000) -> None:
+    """Stop every runner thread still running (application quit, interpreter exit)."""
+    for thread, worker in list(Runner._live.items()):
+        _stop_worker(thread, worker, timeout_ms)
+
+
+_hooks_installed = False
+
+
+def _install_exit_hooks() -> None:
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(stop_all_runners)
+    atexit.register(stop_all_runners)  # sys.exit() while playing, `del window`, no close() at all
+    _hooks_installed = True
+
+
 class Runner(QObject):
     """Runs one simulation in its own thread. Create in the GUI thread; call ``shutdown()`` when done.
 
@@ -516,7 +558,7 @@ class Runner(QObject):
     _query = Signal(int, str, object)
     _open = Signal(object, int, object, object)
 
-    _live: set = set()
+    _live: dict = {}  # running thread → its worker (kept alive until stopped)
 
     def __init__(self, factory: Callable[[], Any], parent: QObject | None = None, max_fps: float | None = None,
                  maker: Callable[[Any, int], Any] | None = None):
@@ -562,7 +604,11 @@ class Runner(QObject):
         self._thread.started.connect(self._worker.start)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
-        Runner._live.add(self._thread)
+        Runner._live[self._thread] = self._worker
+        # the thread is stopped whatever ends the runner: shutdown(), its parent (a panel, a window)
+        # deleted without close(), the application quitting, or the interpreter exiting
+        self.destroyed.connect(functools.partial(_stop_worker, self._thread, self._worker))
+        _install_exit_hooks()
 
     @classmethod
     def live_count(cls) -> int:
@@ -639,18 +685,8 @@ class Runner(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop the timer inside the worker thread, then quit and join the thread."""
-        if not self._thread.isRunning():
-            Runner._live.discard(self._thread)
-            return True
-        from PySide6.QtCore import QMetaObject
-
-        QMetaObject.invokeMethod(self._worker, "stop", Qt.ConnectionType.BlockingQueuedConnection)
-        self._thread.quit()
-        ok = self._thread.wait(timeout_ms)
-        if ok:
-            Runner._live.discard(self._thread)
         self.playing = False
-        return ok
+        return _stop_worker(self._thread, self._worker, timeout_ms)
 
     # ---- worker → GUI
     @Slot(int, object, str)
