@@ -11,8 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QIcon, QKeySequence
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFileDialog, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTextEdit,
                                QWidget)
@@ -110,24 +110,24 @@ class MainWindow(QMainWindow):
         self.panel_list.currentItemChanged.connect(self._on_panel_selected)
         self._restore_settings()
 
-        QApplication.instance().installEventFilter(self)
+        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self._on_space,
+                               context=Qt.ShortcutContext.WindowShortcut)
+        self.space.setAutoRepeat(False)
         if warm:
             self.warmup.start()
         else:
             self.engine_label.setText("")
 
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt name
-        """Space plays/pauses the current panel wherever the focus is, except in a text field: a
-        focused button, list or scroll area would otherwise swallow it (a plain shortcut loses)."""
-        if (event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Space
-                and event.modifiers() == Qt.KeyboardModifier.NoModifier and not event.isAutoRepeat()
-                and QApplication.activeWindow() is self
-                and not isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QTextEdit))):
-            panel = self.current_panel()
-            if panel is not None:
-                panel.runner.toggle()
-                return True
-        return super().eventFilter(obj, event)
+    def _on_space(self):
+        """Space plays/pauses the current panel wherever the focus is. A text field or spin box
+        keeps its Space (it claims it through ShortcutOverride before this shortcut fires). A
+        shortcut, not an application event filter: a Python filter runs for every event and needs
+        the GIL each time, so a worker holding it (parsing a file) would stall all input."""
+        if isinstance(QApplication.focusWidget(), (QLineEdit, QAbstractSpinBox, QTextEdit)):
+            return
+        panel = self.current_panel()
+        if panel is not None:
+            panel.runner.toggle()
 
     # ---- menus
     def _build_menus(self):

@@ -249,3 +249,21 @@ def test_every_example_opens_in_its_panel(make_window, qtbot):
         except Exception:
             diff = {k: (v, exp.params.get(k)) for k, v in as_json().items() if v != exp.params.get(k)}
             raise AssertionError(f"{path.name}: {diff}") from None
+
+
+def test_space_plays_wherever_the_focus_is_except_in_a_text_field(make_window, qtbot):
+    w = make_window()
+    panel = ready(qtbot, w.show_panel("perceptron"))
+    w.activateWindow()
+    qtbot.waitActive(w)
+    for widget in (panel.transport.step_button, panel.transport.play_button):  # a focused button
+        widget.setFocus()
+        qtbot.keyClick(widget, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: panel.runner.playing, timeout=10000)
+        qtbot.keyClick(widget, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: not panel.runner.playing, timeout=10000)
+    spin = panel.transport.stepn_spin  # a text field keeps its Space
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.wait(200)
+    assert not panel.runner.playing
