@@ -52,11 +52,19 @@ from typing import Sequence
 
 import numpy as np
 
+from nnsim.engine.base import report_progress
+from nnsim.engine.state import quote
+
 #: largest file read (bytes after unpacking a gzipped file): the 60000 MNIST training images take
 #: 47 MB as IDX and about 110 MB as CSV
 MAX_BYTES = 250_000_000
 #: most data rows in a text file
 MAX_ROWS = 200_000
+#: longest line (characters) and label: a row of 784 pixels takes about 3,000 characters
+MAX_LINE = 1_000_000
+MAX_LABEL = 200
+#: text parsed per numpy call (bytes): small enough that the GUI thread gets the GIL back often
+CHUNK_BYTES = 256_000
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", " ": "space"}
@@ -268,98 +276,168 @@ def read_table(path, *, label: int | None = None, label_names: Sequence[str] = (
     max_rows = MAX_ROWS if max_rows is None else max_rows
     text = read_text(path, max_bytes)
     spath = os.fspath(path)
+    fname = Path(spath).name
     wanted = {n.lower() for n in label_names}
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sep = None
-    header = None
-    width = None
-    first_line = None
-    label_idx = None
-    col_names: tuple[str | None, ...] = tuple(names) if names else ()
-    num_idx: list[int] = []
-    rows: list[np.ndarray] = []
+    st = _TableState(tuple(names) if names else ())
+    rows: list[np.ndarray] = []     # 1-D rows (line by line) and 2-D blocks (a chunk at once)
     labels: list[str] = []
     lines: list[int] = []
+    count = [0]
 
     def fail(reason, lineno, col=None):
-        name = col_names[col] if col is not None and col < len(col_names) else None
+        name = st.col_names[col] if col is not None and col < len(st.col_names) else None
         return DataFileError(reason, lineno, None if col is None else col + 1, path=spath,
                              column_name=name)
 
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    def one_line(lineno: int, line: str) -> None:
+        """The rules above, for one line (exact messages); the first data row sets the layout."""
         s = line.strip()
         if not s or s[0] == "#":
-            continue
-        if sep is None:
-            sep = _detect_separator(s)
-        fields = _split(s, sep)
-        if width is None:
-            width, first_line = len(fields), lineno
+            return
+        if len(s) > MAX_LINE:
+            raise fail(f"the line is {len(s):,} characters long; a row of values is at most {MAX_LINE:,}", lineno)
+        if st.sep is None:
+            st.sep = _detect_separator(s)
+        fields = _split(s, st.sep)
+        if st.width is None:
+            st.width, st.first_line = len(fields), lineno
             is_header = not any(_is_number(f) for f in fields)
-            if columns is not None and width != columns:
-                what = f" ({', '.join(col_names)})" if col_names else ""
-                raise fail(f"expected {columns} {_SEP_NAMES[sep]}-separated values{what}, "
-                           f"got {width}", lineno)
+            if columns is not None and st.width != columns:
+                what = f" ({', '.join(st.col_names)})" if st.col_names else ""
+                raise fail(f"expected {columns} {_SEP_NAMES[st.sep]}-separated values{what}, "
+                           f"got {st.width}", lineno)
             if is_header:
-                header = tuple(fields)
+                st.header = tuple(fields)
                 if not names:
-                    col_names = header
+                    st.col_names = tuple(quote(f, 40) if len(f) > 40 else f for f in fields)
             if label is not None:
-                label_idx = label % width if -width <= label < width else None
-            if header is not None and wanted:
-                hit = next((k for k, f in enumerate(header) if f.lower() in wanted), None)
+                st.label_idx = label % st.width if -st.width <= label < st.width else None
+            if st.header is not None and wanted:
+                hit = next((k for k, f in enumerate(st.header) if f.lower() in wanted), None)
                 if hit is not None:
-                    label_idx = hit
-            num_idx = [k for k in range(width) if k != label_idx]
-            if not num_idx:
+                    st.label_idx = hit
+            st.num_idx = [k for k in range(st.width) if k != st.label_idx]
+            if not st.num_idx:
                 raise fail("the rows hold a label but no numbers", lineno)
             if is_header:
-                continue
-        if len(fields) != width:
+                return
+        if len(fields) != st.width:
             if columns is not None:
-                what = f" ({', '.join(col_names)})" if col_names else ""
-                raise fail(f"expected {width} {_SEP_NAMES[sep]}-separated values{what}, "
+                what = f" ({', '.join(st.col_names)})" if st.col_names else ""
+                raise fail(f"expected {st.width} {_SEP_NAMES[st.sep]}-separated values{what}, "
                            f"got {len(fields)}", lineno)
-            like = "the header" if header is not None else "the first row"
-            raise fail(f"expected {width} {_SEP_NAMES[sep]}-separated values like {like} "
-                       f"(line {first_line}), got {len(fields)}", lineno)
-        if len(rows) >= max_rows:
+            like = "the header" if st.header is not None else "the first row"
+            raise fail(f"expected {st.width} {_SEP_NAMES[st.sep]}-separated values like {like} "
+                       f"(line {st.first_line}), got {len(fields)}", lineno)
+        if count[0] >= max_rows:
             raise fail(f"more than {max_rows} data rows; at most {max_rows} can be read "
                        "(keep a part of the file)", lineno)
-        if label_idx is not None:
-            lab = fields[label_idx]
+        if st.label_idx is not None:
+            lab = fields[st.label_idx]
             if lab == "":
-                raise fail("the label is empty", lineno, label_idx)
+                raise fail("the label is empty", lineno, st.label_idx)
+            if len(lab) > MAX_LABEL:
+                raise fail(f"the label {quote(lab)} is {len(lab):,} characters long; at most {MAX_LABEL}",
+                           lineno, st.label_idx)
             labels.append(lab)
-            nums = [fields[k] for k in num_idx]
+            nums = [fields[k] for k in st.num_idx]
         else:
             nums = fields
-        if sep != "," and "," in s:
+        if st.sep != "," and "," in s:
             nums = [f.replace(",", ".") if f.count(",") == 1 and "." not in f else f for f in nums]
         try:
             vec = np.array(nums, dtype=np.float64)
         except ValueError:
             for j, f in enumerate(nums):
                 if not _is_number(f):
-                    orig = fields[num_idx[j]]
-                    raise fail("the value is empty" if orig == "" else f"{orig!r} is not a number",
-                               lineno, num_idx[j]) from None
+                    orig = fields[st.num_idx[j]]
+                    raise fail("the value is empty" if orig == "" else f"{quote(orig)} is not a number",
+                               lineno, st.num_idx[j]) from None
             raise  # pragma: no cover - numpy and float() agree on what a number is
         if not np.all(np.isfinite(vec)):
             j = int(np.flatnonzero(~np.isfinite(vec))[0])
-            raise fail(f"{fields[num_idx[j]]!r} is not a finite number (nan and inf are not "
-                       "allowed)", lineno, num_idx[j])
+            raise fail(f"{quote(fields[st.num_idx[j]])} is not a finite number (nan and inf are not "
+                       "allowed)", lineno, st.num_idx[j])
         rows.append(vec)
         lines.append(lineno)
+        count[0] += 1
 
-    if not rows:
-        empty = "the file is empty: " if width is None and not text.strip() else ""
+    def chunk_at_once(first: int, chunk: list[str]) -> bool:
+        """A chunk of plain rows (no quotes, no decimal commas) parsed by numpy in one call; False
+        when anything is unusual (the chunk is then read line by line, for the exact message)."""
+        keep = [k for k, line in enumerate(chunk) if (t := line.lstrip()) and t[0] != "#"]
+        if not keep:
+            return True
+        body = [chunk[k] for k in keep]
+        if count[0] + len(body) > max_rows or max(map(len, body)) > MAX_LINE:
+            return False
+        sep = st.sep
+        if sep == " ":
+            split = [line.split() for line in body]
+            if any(len(f) != st.width for f in split):
+                return False
+        elif any(line.count(sep) != st.width - 1 for line in body):
+            return False
+        try:
+            data = np.loadtxt(body, delimiter=None if sep == " " else sep, dtype=np.float64,
+                              usecols=st.num_idx, ndmin=2, comments=None)
+        except ValueError:
+            return False
+        if data.shape != (len(body), len(st.num_idx)) or not np.isfinite(data).all():
+            return False
+        if st.label_idx is not None:
+            labs = ([f[st.label_idx] for f in split] if sep == " " else
+                    [line.split(sep)[st.label_idx].strip() for line in body])
+            if any(lab == "" or len(lab) > MAX_LABEL for lab in labs):
+                return False
+            labels.extend(labs)
+        rows.append(data)
+        lines.extend(first + k for k in keep)
+        count[0] += len(body)
+        return True
+
+    all_lines = text.split("\n")
+    del text
+    n_lines, i = len(all_lines), 0
+    while i < n_lines and st.num_idx is None or (i < n_lines and count[0] == 0):
+        one_line(i + 1, all_lines[i])
+        i += 1
+    fast = st.sep is not None and not any('"' in line for line in all_lines[i:i + 1000]) and (
+        st.sep == "," or not any("," in line for line in all_lines[i:i + 1000]))
+    while i < n_lines:
+        j, size = i, 0
+        while j < n_lines and size < CHUNK_BYTES:
+            size += len(all_lines[j]) + 1
+            j += 1
+        chunk = all_lines[i:j]
+        if not (fast and chunk_at_once(i + 1, chunk)):
+            for k, line in enumerate(chunk):
+                one_line(i + 1 + k, line)
+        i = j
+        report_progress(i / n_lines, f"Reading {fname}: {count[0]:,} rows")
+
+    if not count[0]:
+        empty = "the file is empty: " if st.width is None and not any(line.strip() for line in all_lines) else ""
         raise DataFileError(f"{empty}no data rows (expected {expected})", path=spath)
-    return Table(spath, np.vstack(rows), None if label_idx is None else tuple(labels),
-                 np.array(lines, dtype=np.int64), tuple(k + 1 for k in num_idx),
-                 None if label_idx is None else label_idx + 1, header,
-                 tuple(col_names), sep)
+    return Table(spath, np.vstack(rows), None if st.label_idx is None else tuple(labels),
+                 np.array(lines, dtype=np.int64), tuple(k + 1 for k in st.num_idx),
+                 None if st.label_idx is None else st.label_idx + 1, st.header,
+                 tuple(st.col_names), st.sep)
+
+
+class _TableState:
+    """What the first rows of a table decide (separator, width, header, label column)."""
+
+    def __init__(self, col_names: tuple):
+        self.sep: str | None = None
+        self.header: tuple | None = None
+        self.width: int | None = None
+        self.first_line: int | None = None
+        self.label_idx: int | None = None
+        self.col_names = col_names
+        self.num_idx: list[int] | None = None
 
 
 # ---- IDX ---------------------------------------------------------------------------------------

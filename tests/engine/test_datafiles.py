@@ -377,3 +377,77 @@ def test_idx_labels_and_test_pair_are_found_gzipped_or_not(tmp_path):
     np.testing.assert_allclose(d.test_images, imgs[:20] / 255.0)
     v = tsne_data.load_data_file(tmp_path / "train-images-idx3-ubyte")
     assert [v.class_names[c] for c in v.labels] == [str(k) for k in labs]
+
+
+# ---- large files: read a chunk at a time by numpy, with the line-by-line rules' exact messages
+def _big_file(path, n=4000, bad_line=None, text_labels=True):
+    rng = np.random.default_rng(1)
+    X = np.round(rng.standard_normal((n, 5)), 6)
+    out, expect_lines = ["a,b,c,d,e,label"], []
+    for i in range(n):
+        if i % 997 == 5:
+            out.append("# a comment")
+        if i % 1499 == 7:
+            out.append("")
+        lab = f"class {i % 3}" if text_labels else str(i % 3)
+        out.append(",".join(repr(float(v)) for v in X[i]) + f",{lab}")
+        expect_lines.append(len(out))
+    if bad_line is not None:
+        out[bad_line - 1] = out[bad_line - 1].replace(",", ",x", 1)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return X, expect_lines
+
+
+@pytest.fixture(autouse=True)
+def _small_chunks(monkeypatch):
+    monkeypatch.setattr(datafiles, "CHUNK_BYTES", 20_000)  # (many chunks from a small file)
+
+
+def test_a_large_file_read_in_chunks_matches_the_rules_row_by_row(tmp_path):
+    path = tmp_path / "big.csv"
+    X, expect_lines = _big_file(path)
+    assert path.stat().st_size > 5 * datafiles.CHUNK_BYTES  # (several chunks)
+    table = datafiles.read_table(path, label=-1)
+    np.testing.assert_array_equal(table.values, X)
+    assert list(table.lines) == expect_lines
+    assert table.labels[:4] == ("class 0", "class 1", "class 2", "class 0")
+
+
+def test_an_error_deep_in_a_large_file_names_its_line_and_column(tmp_path):
+    path = tmp_path / "bad.csv"
+    _big_file(path, bad_line=3500)
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_table(path, label=-1)
+    assert info.value.line == 3500 and info.value.column == 2 and "'x" in str(info.value)
+
+
+def test_a_huge_field_is_refused_at_once_with_a_short_message(tmp_path):
+    path = tmp_path / "field.csv"
+    path.write_text("x1,x2,label\n1,2,a\n1," + "9" * 5_000_000 + ",b\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_table(path, label=-1)
+    assert info.value.line == 3 and len(str(info.value)) < 200
+    path.write_text("x1,x2,label\n1,2,a\n1,2," + "b" * 300_000 + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_table(path, label=-1)
+    assert "characters long" in str(info.value) and len(str(info.value)) < 200
+
+
+def test_reading_reports_progress_and_stops_when_the_listener_says_so(tmp_path):
+    from nnsim.engine.base import progress_to
+
+    path = tmp_path / "big.csv"
+    _big_file(path)
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def sink(fraction, text):
+        seen.append((fraction, text))
+        if len(seen) == 2:
+            raise Stop
+
+    with progress_to(sink), pytest.raises(Stop):
+        datafiles.read_table(path, label=-1)
+    assert seen[0][1].startswith("Reading big.csv:") and 0 < seen[0][0] < seen[1][0] < 1
