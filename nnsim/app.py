@@ -25,6 +25,8 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 #: the background warm-up of every panel's kernels starts once the panel on screen has its own, or
 #: after this many seconds
 WARMUP_WAIT_S = 20.0
+#: experiment files larger than this are read off the GUI thread, with a progress dialog
+BACKGROUND_BYTES = 4_000_000
 
 SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N steps"), ("R", "reset to the seed"),
              ("Ctrl+O", "open experiment"), ("Ctrl+S", "save experiment"), ("Ctrl+Shift+O", "open data file"),
@@ -33,6 +35,22 @@ SHORTCUTS = (("Space", "play / pause"), ("→", "one step"), ("Shift+→", "N st
              ("F4", "show / hide the parameters (a drawer in presentation mode)"), ("Ctrl+1 … Ctrl+6", "go to panel 1 … 6"),
              ("F11", "full screen"), ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / normal text"),
              ("F1", "what am I looking at?"), ("Ctrl+Q", "quit"))
+
+
+def _read_experiment(path):
+    """Read and check an experiment file against its panel's parameters (no Qt: any thread)."""
+    from nnsim.experiment import ExperimentError, load
+
+    exp = load(path)
+    try:
+        cls = panel_class(exp.panel)
+    except KeyError as exc:
+        raise ExperimentError(f"{Path(path).name}: {exc.args[0]}") from None
+    try:
+        cls.params_class.from_dict(exp.params)
+    except Exception as exc:  # noqa: BLE001 - ParamError, OverflowError (inf for an integer)…
+        raise ExperimentError(f"{Path(path).name}: parameter problem: {exc}") from None
+    return exp
 
 
 class _Warmup(QObject):
@@ -248,22 +266,47 @@ class MainWindow(QMainWindow):
 
     # ---- experiments, examples, reports
     def open_experiment(self, path: str) -> bool:
-        """Open a .nnsim file in its panel; a bad file gets a message and nothing open is lost."""
-        from nnsim.experiment import ExperimentError, load
+        """Open a .nnsim file in its panel; a bad file gets a message and nothing open is lost.
+        A large file is read off the GUI thread (a progress dialog with Cancel); False when the
+        file was refused at once."""
+        import os
 
         try:
-            exp = load(path)
-            cls = panel_class(exp.panel)
-            exp = load(path, cls.params_class)
-        except (ExperimentError, KeyError) as exc:
-            msg = str(exc) if isinstance(exc, ExperimentError) else f"{Path(path).name}: {exc.args[0]}"
-            self.statusBar().showMessage(f"Could not open {path}", 8000)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the experiment",
-                              f"{msg}\n\nNothing that is open was changed.", parent=self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self.error_dialog = box
-            return False
+            big = os.path.getsize(path) > BACKGROUND_BYTES
+        except OSError:
+            big = False
+        if not big:
+            try:
+                exp = _read_experiment(path)
+            except Exception as exc:  # noqa: BLE001 - ExperimentError, a panel name unknown…
+                self._experiment_refused(path, exc)
+                return False
+            return self._open_read_experiment(path, exp)
+        from nnsim.widgets.loader import Cancelled, load_in_background
+
+        def done(exp, error):
+            if isinstance(error, Cancelled):
+                self.statusBar().showMessage(f"Opening {path} cancelled: nothing was changed", 8000)
+            elif error is not None:
+                self._experiment_refused(path, error)
+            else:
+                self._open_read_experiment(path, exp)
+
+        load_in_background(self, f"Reading {Path(path).name}…", lambda: _read_experiment(path), done)
+        return True
+
+    def _experiment_refused(self, path, exc: BaseException) -> None:
+        from nnsim.experiment import ExperimentError
+
+        msg = str(exc) if isinstance(exc, ExperimentError) else f"{Path(path).name}: {exc}"
+        self.statusBar().showMessage(f"Could not open {path}", 8000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the experiment",
+                          f"{msg}\n\nNothing that is open was changed.", parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.error_dialog = box
+
+    def _open_read_experiment(self, path, exp) -> bool:
         panel = self.show_panel(exp.panel)
         if panel is None:  # (the panel could not be built: its error dialog is up)
             return False
@@ -274,12 +317,7 @@ class MainWindow(QMainWindow):
                 self._add_recent(str(path))
                 self.statusBar().showMessage(f"Opened {path}", 5000)
                 return
-            self.statusBar().showMessage(f"Could not open {path}", 8000)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Could not open the experiment",
-                              f"{Path(path).name}: {why}\n\nNothing that is open was changed.", parent=self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            self.error_dialog = box
+            self._experiment_refused(path, RuntimeError(why))
 
         panel.experiment_opened.connect(opened)
         panel.load_experiment(exp)

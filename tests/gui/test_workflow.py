@@ -267,3 +267,44 @@ def test_space_plays_wherever_the_focus_is_except_in_a_text_field(make_window, q
     qtbot.keyClick(spin, Qt.Key.Key_Space)
     qtbot.wait(200)
     assert not panel.runner.playing
+
+
+def test_a_large_experiment_is_read_off_the_gui_thread_and_can_be_cancelled(make_window, qtbot, monkeypatch):
+    """Over BACKGROUND_BYTES the file is read in a thread behind a progress dialog; Cancel leaves
+    everything as it was; a refused file gets its message; a good one opens."""
+    import threading
+
+    import nnsim.app as app_module
+    from nnsim.engine.base import report_progress
+
+    monkeypatch.setattr(app_module, "BACKGROUND_BYTES", 0)
+    example = sorted((app_module.RESOURCES / "examples").glob("*Optimizers*"))[0]
+    w = make_window()
+    panel = ready(qtbot, w.show_panel("perceptron"))
+    before = panel.params
+
+    gate = threading.Event()
+    real = app_module._read_experiment
+    threads = []
+
+    def slow_read(path):
+        threads.append(threading.current_thread())
+        while not gate.wait(0.01):
+            report_progress(None, "reading…")
+        return real(path)
+
+    monkeypatch.setattr(app_module, "_read_experiment", slow_read)
+    assert w.open_experiment(str(example))
+    qtbot.waitUntil(lambda: bool(threads), timeout=5000)
+    assert threads[0] is not threading.main_thread()
+    job = w._nnsim_load
+    qtbot.waitUntil(lambda: job.dialog.isVisible(), timeout=5000)  # shown after SHOW_AFTER_MS
+    job.dialog.canceled.emit()  # (what its Cancel button sends)
+    qtbot.waitUntil(lambda: "cancelled" in w.statusBar().currentMessage(), timeout=5000)
+    assert w.current_panel() is panel and panel.params == before
+
+    gate.set()
+    monkeypatch.setattr(app_module, "_read_experiment", real)
+    assert w.open_experiment(str(example))
+    qtbot.waitUntil(lambda: w.current_panel().key == "optimizers" and "Opened" in w.statusBar().currentMessage(),
+                    timeout=20000)
