@@ -27,9 +27,11 @@ Text files (CSV)
   column (see ``label_names``).
 - Every row has as many fields as the first row (a "ragged" row is an error naming its line), the
   number columns hold numbers (``1``, ``-2.5``, ``3e-4``); ``nan`` and ``inf`` are refused, as are
-  empty fields. The label column, if any, may hold any non-empty text; the loader decides what a
-  label may be.
-- Limits: at most :data:`MAX_BYTES` bytes (after unpacking) and :data:`MAX_ROWS` data rows.
+  empty fields and values beyond ±:data:`MAX_ABS`. The label column, if any, may hold any
+  non-empty text (at most :data:`MAX_LABEL` characters); the loader decides what a label may be.
+- Limits: at most :data:`MAX_BYTES` bytes (after unpacking), :data:`MAX_ROWS` data rows and
+  :data:`MAX_LINE` characters per line. Large files are read a chunk at a time by numpy (the same
+  rules; an unusual chunk is read line by line for the exact message) and report their progress.
 
 IDX files (MNIST)
 -----------------
@@ -63,6 +65,8 @@ MAX_ROWS = 200_000
 #: longest line (characters) and label: a row of 784 pixels takes about 3,000 characters
 MAX_LINE = 1_000_000
 MAX_LABEL = 200
+#: largest magnitude of a value in a data file (a file of 1e308s cannot be drawn or trained on)
+MAX_ABS = 1e6
 #: text parsed per numpy call (bytes): small enough that the GUI thread gets the GIL back often
 CHUNK_BYTES = 256_000
 
@@ -360,6 +364,10 @@ def read_table(path, *, label: int | None = None, label_names: Sequence[str] = (
             j = int(np.flatnonzero(~np.isfinite(vec))[0])
             raise fail(f"{quote(fields[st.num_idx[j]])} is not a finite number (nan and inf are not "
                        "allowed)", lineno, st.num_idx[j])
+        if vec.size and float(np.abs(vec).max()) > MAX_ABS:
+            j = int(np.argmax(np.abs(vec)))
+            raise fail(f"{quote(fields[st.num_idx[j]])} is beyond ±{MAX_ABS:,.0f}; rescale the data (values "
+                       "this large cannot be drawn or trained on)", lineno, st.num_idx[j])
         rows.append(vec)
         lines.append(lineno)
         count[0] += 1
@@ -385,7 +393,8 @@ def read_table(path, *, label: int | None = None, label_names: Sequence[str] = (
                               usecols=st.num_idx, ndmin=2, comments=None)
         except ValueError:
             return False
-        if data.shape != (len(body), len(st.num_idx)) or not np.isfinite(data).all():
+        if (data.shape != (len(body), len(st.num_idx)) or not np.isfinite(data).all()
+                or (data.size and float(np.abs(data).max()) > MAX_ABS)):
             return False
         if st.label_idx is not None:
             labs = ([f[st.label_idx] for f in split] if sep == " " else

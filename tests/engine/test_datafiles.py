@@ -451,3 +451,11 @@ def test_reading_reports_progress_and_stops_when_the_listener_says_so(tmp_path):
     with progress_to(sink), pytest.raises(Stop):
         datafiles.read_table(path, label=-1)
     assert seen[0][1].startswith("Reading big.csv:") and 0 < seen[0][0] < seen[1][0] < 1
+
+
+def test_extreme_values_are_refused_with_their_line(tmp_path):
+    path = tmp_path / "big_values.csv"
+    path.write_text("x1,x2,label\n1,2,0\n3,1e308,1\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="beyond") as info:
+        datasets.load_xy_csv(path)
+    assert info.value.line == 3 and info.value.column == 2
