@@ -321,23 +321,13 @@ def _load(path: Path, params_class) -> Experiment:
 def _read_arrays(zf: zipfile.ZipFile, name: str) -> dict[str, np.ndarray]:
     """The arrays of arrays.npz; every member's header (dtype, shape) is read and checked first, so
     an archive that would inflate beyond MAX_ARRAY_BYTES is refused before anything is inflated."""
+    from nnsim.engine.datafiles import DataFileError, check_npz
+
     with np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False) as npz:
-        total = 0
-        for member in npz.zip.namelist():
-            info = npz.zip.getinfo(member)
-            with npz.zip.open(member) as fh:
-                version = np.lib.format.read_magic(fh)
-                shape, _fortran, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
-                                          else np.lib.format.read_array_header_2_0(fh))
-            if dtype.hasobject:
-                raise ExperimentError(f"{name}: the array {quote(member)} holds Python objects; it was not opened")
-            size = int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if size > info.file_size + 1024:  # (the header says more than the member holds)
-                raise ExperimentError(f"{name}: the array {quote(member)} is damaged (its header does not match its data)")
-            total += size
-            if total > MAX_ARRAY_BYTES:
-                raise ExperimentError(f"{name}: its arrays would take more than {MAX_ARRAY_BYTES / 1e6:,.0f} MB; "
-                                      "it was not opened")
+        try:
+            check_npz(npz, MAX_ARRAY_BYTES, name)
+        except DataFileError as exc:
+            raise ExperimentError(str(exc)) from None
         return {k: npz[k] for k in npz.files}
 
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from nnsim.engine import optimizers
 from nnsim.engine._jit import njit
+from nnsim.engine.state import quote
 
 #: layer names of :meth:`ConvNet.activations`, in order ("hidden" only with a hidden dense layer)
 LAYERS = ("conv1", "relu1", "conv2", "relu2", "pool", "hidden", "logits", "probs")
@@ -819,20 +820,32 @@ class ConvNet:
                  padding=np.array(cfg["padding"]), epochs_trained=np.array(self.epochs_trained),
                  **{f"meta_{k}": np.asarray(v) for k, v in meta.items()})
 
+    #: a weights file is read up to this many bytes unpacked (the shipped one takes well under 1 MB)
+    MAX_WEIGHTS_BYTES = 200_000_000
+
     @classmethod
     def load(cls, path, **kwargs) -> "ConvNet":
         """A network from :meth:`save`'s file; raises ValueError with a readable reason otherwise.
         ``kwargs`` (optimizer, batch_size, hyperparameters) are passed to the constructor; the
         file's ``meta_*`` entries are in the ``meta`` attribute."""
+        from nnsim.engine.datafiles import DataFileError, check_npz
+
         try:
             with np.load(path, allow_pickle=False) as data:
+                check_npz(data, cls.MAX_WEIGHTS_BYTES, Path(path).name)  # (before inflating anything)
                 files = dict(data)
-        except (OSError, ValueError, EOFError) as exc:
+        except DataFileError as exc:
+            raise ValueError(str(exc)) from None
+        except (OSError, ValueError, EOFError, AttributeError) as exc:
             raise ValueError(f"{Path(path).name} is not a readable .npz weights file ({exc})") from None
         if str(files.get("format", "")) != "nnsim-convnet-1":
             raise ValueError(f"{Path(path).name} is not an nnsim CNN weights file "
                              "(saved with 'Save weights…')")
         try:
+            sizes = [*np.ravel(files["in_shape"]), *np.ravel(files["maps"]), files["hidden"],
+                     files["n_classes"], files["padding"]]
+            if any(not 0 <= int(v) <= 4096 for v in sizes) or len(sizes) > 16:
+                raise ValueError(f"sizes out of range: {quote(str([int(v) for v in sizes[:16]]))}")
             net = cls(in_shape=tuple(files["in_shape"]), maps=tuple(files["maps"]),
                       hidden=int(files["hidden"]), n_classes=int(files["n_classes"]),
                       padding=int(files["padding"]), **kwargs)

@@ -449,6 +449,31 @@ class _TableState:
         self.num_idx: list[int] | None = None
 
 
+# ---- npz --------------------------------------------------------------------------------------
+
+def check_npz(npz, max_bytes: int, name: str) -> None:
+    """Refuse an open ``np.load`` archive whose members would inflate past ``max_bytes`` together,
+    hold Python objects, or declare more data than they hold: from the members' headers, before
+    any member is inflated (an 800 MB member compresses to a few MB)."""
+    total = 0
+    for member in npz.zip.namelist():
+        info = npz.zip.getinfo(member)
+        with npz.zip.open(member) as fh:
+            version = np.lib.format.read_magic(fh)
+            shape, _fortran, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                                      else np.lib.format.read_array_header_2_0(fh))
+        if dtype.hasobject:
+            raise DataFileError(f"the array {quote(member)} holds Python objects; it was not read", path=name)
+        size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if size > info.file_size + 1024:  # (the header says more than the member holds)
+            raise DataFileError(f"the array {quote(member)} is damaged (its header does not match its data)",
+                                path=name)
+        total += size
+        if total > max_bytes:
+            raise DataFileError(f"its arrays would take more than {_mb(max_bytes)} once unpacked; it was "
+                                "not read", path=name)
+
+
 # ---- IDX ---------------------------------------------------------------------------------------
 
 #: IDX element types: code -> (big-endian numpy dtype, description)

@@ -267,3 +267,32 @@ def test_scores_give_the_predictions_the_accuracy_counts(digit_split):
     np.testing.assert_array_equal(pred, np.argmax(z, axis=1))
     assert acc == np.mean(pred == yte)
     assert loss == pytest.approx(-np.mean(np.log(prob[np.arange(len(yte)), yte])), rel=1e-9)
+
+
+def test_a_weights_file_that_would_inflate_hugely_is_refused_from_its_header(tmp_path):
+    """An .npz member declaring 1.6 GB (compressed to a few MB) is refused before it is inflated."""
+    import io
+    import zipfile
+
+    from nnsim.engine.cnn import ConvNet
+
+    path = tmp_path / "bomb.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (200_000_000,)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("format.npy", _npy(np.array("nnsim-convnet-1")))
+        with z.open("theta.npy", "w", force_zip64=True) as fh:
+            fh.write(header.getvalue())
+            chunk = bytes(8 << 20)
+            for _ in range(4):  # (32 MB of zeros: the header claims 1.6 GB)
+                fh.write(chunk)
+    with pytest.raises(ValueError, match="header|unpacked"):
+        ConvNet.load(path)
+
+
+def _npy(a) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
