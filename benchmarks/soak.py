@@ -95,6 +95,10 @@ def main(argv=None) -> int:
     ap.add_argument("--panel", action="append")
     args = ap.parse_args(argv)
 
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     from nnsim.app import make_app
     from nnsim.engine.warmup import warm_all
     from nnsim.panels import PANELS
@@ -128,6 +132,9 @@ def main(argv=None) -> int:
         window.close()
         window.deleteLater()
         settle(timeout=0.05)
+        # (deleteLater is carried out by the event loop; processEvents alone leaves it pending)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
     settle(lambda: False, 1.0)
     print(f"{args.windows} windows opened and closed: threads {before} -> {os_threads()} "
           f"(Python: {threading.active_count()}), runner threads alive {Runner.live_count()}, "
