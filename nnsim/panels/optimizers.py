@@ -6,17 +6,17 @@ is recomputed at once), the velocity arrow of the momentum methods and Nesterov'
 Right, in tabs (so that each plot keeps its height on a 1280 × 720 projector): loss and distance to
 the nearest minimum against the step (log axes), the numbers at the head for every optimizer, and
 the MLP race when it is on. Every plot has its legend outside the data.
+
+Frames draw only what changed and only what is seen (views on hidden tabs are brought up to date
+when shown or exported); the contours are one item; the curve plots' ranges grow in steps
+(:class:`~nnsim.panels.optimizers_views.SteppedRange`), so their axes are not laid out every frame.
 """
 
 from __future__ import annotations
 
-import math
-import types
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -24,89 +24,10 @@ from nnsim.engine.base import FINISHED
 from nnsim.engine.optimizers import (PRESETS, RULE_LABELS, OptimizerRaceParams, OptimizerRaceSimulation,
                                      params_for_surface)
 from nnsim.panels.base import Panel
-from nnsim.widgets.plots import TICK_PT, contrast_ratio, line_width, long_series, make_plot, pt, theme
-
-#: one fixed colour per rule, the same in every view (and in every panel that races optimizers)
-RULE_COLORS = {"sgd": "#333333", "momentum": "#0072B2", "nesterov": "#56B4E9", "adagrad": "#009E73",
-               "rmsprop": "#E69F00", "adam": "#D55E00", "adadelta": "#8B6914", "newton": "#CC79A7"}
-N_LEVELS = 14
-#: the map's margin around the start and the known minima (share of the range), so no marker is cut
-MAP_MARGIN = 0.05
-
-
-def rule_color(name: str) -> str:
-    """The rule's colour in the current theme (SGD's near-black becomes the text colour on a dark
-    background, where it would be invisible)."""
-    color = RULE_COLORS.get(name, "#777777")
-    th = theme()
-    return th.fg if contrast_ratio(color, th.bg) < 2.0 else color
-
-
-def map_range(bounds, points, margin: float = MAP_MARGIN) -> tuple[float, float, float, float]:
-    """(xmin, xmax, ymin, ymax): the surface's bounds, widened where needed so that every point (the
-    start, the known minima) lies at least ``margin`` × the range inside the edge."""
-    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
-    pts = np.asarray([p for p in points if p is not None], dtype=float).reshape(-1, 2)
-    pts = pts[np.isfinite(pts).all(axis=1)]
-    if len(pts):
-        mx, my = margin * (xmax - xmin), margin * (ymax - ymin)
-        xmin, xmax = min(xmin, float(pts[:, 0].min()) - mx), max(xmax, float(pts[:, 0].max()) + mx)
-        ymin, ymax = min(ymin, float(pts[:, 1].min()) - my), max(ymax, float(pts[:, 1].max()) + my)
-    return xmin, xmax, ymin, ymax
-
-
-def decade_labels(axis: pg.AxisItem) -> pg.AxisItem:
-    """A log axis that labels the minor ticks (2·10¹, 3·10¹, …) only where they have room: with two
-    or more decades in view only the decades are labelled; within about a decade the mantissas that
-    fit (2 and 5, or 2, 3 and 5) — never the stacked "7·10¹ 6·10¹ 5·10¹" of a short axis."""
-    base = type(axis).logTickStrings
-
-    def log_tick_strings(self, values, scale, spacing):
-        strings = base(self, values, scale, spacing)
-        if spacing is not None:  # the decade level
-            return strings
-        lo, hi = sorted(float(v) for v in self.range)
-        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
-        if not (hi > lo and length > 0):
-            return ["" for _ in strings]
-        decades = math.floor(hi) - math.ceil(lo) + 1
-        font = self.style.get("tickFont") or QFont()
-        room = 1.3 * QFontMetricsF(font).height()  # (vertical axes; horizontal text is wider still)
-        if self.orientation in ("top", "bottom"):
-            room = 3.5 * QFontMetricsF(font).height()
-        px = length / (hi - lo)  # pixels per decade
-        keep: set[int] = set()
-        if decades < 2:
-            keep = {1}  # (a decade inside a sub-decade range, where no decade level is drawn)
-            for mantissas, gap in (((2, 3, 5), math.log10(3 / 2)), ((2, 5), math.log10(2)), ((3,), 0.48)):
-                if px * gap >= room:
-                    keep |= set(mantissas)
-                    break
-        out = []
-        for v, s in zip(values, strings):
-            m = int(round(10 ** (float(v) - math.floor(float(v) + 1e-9))))
-            out.append(s if m in keep else "")
-        return out
-
-    axis.logTickStrings = types.MethodType(log_tick_strings, axis)
-    return axis
-
-
-def log_levels(z: np.ndarray, f_min: float | None, n: int = N_LEVELS) -> tuple[np.ndarray, np.ndarray]:
-    """(field, levels): the field the colours and contours use, and n log-spaced contour levels.
-
-    With a known minimum the field is log10(f − f_min + δ); without one (a saddle, unbounded below)
-    a signed log keeps both signs readable.
-    """
-    if f_min is not None and np.isfinite(f_min):
-        shifted = np.maximum(z - f_min, 0.0)
-        pos = shifted[shifted > 0]
-        delta = max(float(pos.min()) if pos.size else 1e-12, 1e-12)
-        field = np.log10(shifted + delta)
-    else:
-        field = np.sign(z) * np.log10(1.0 + np.abs(z))
-    lo, hi = np.nanpercentile(field, 0.5), np.nanpercentile(field, 99.5)
-    return field, np.linspace(lo, hi, n + 2)[1:-1]
+from nnsim.panels.optimizers_views import (MAP_MARGIN, N_LEVELS, RULE_COLORS, ContourItem, SteppedRange,  # noqa: F401
+                                           TrajectoryCurve, contour_pen, decade_labels, has_map, log_levels,
+                                           map_range, rule_color, same_data, table_html, table_note_html)
+from nnsim.widgets.plots import TICK_PT, line_width, long_series, make_plot, pt, theme
 
 
 class OptimizerPanel(Panel):
@@ -148,22 +69,24 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.map_plot.setMouseEnabled(x=False, y=False)  # left drag moves the start point instead
         self.map_plot.disableAutoRange()
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("CET-L20") if _has_map("CET-L20") else pg.colormap.get("viridis"))
+        self.image.setColorMap(pg.colormap.get("CET-L20") if has_map("CET-L20") else pg.colormap.get("viridis"))
         self.image.setOpacity(0.55)
         self.image.setZValue(-10)
         self.map_plot.addItem(self.image)
-        self._isocurves: list[pg.IsocurveItem] = []
-        for _ in range(N_LEVELS):
-            # (row-major like the image: the default col-major drew every contour transposed)
-            iso = pg.IsocurveItem(pen=self._contour_pen(), axisOrder="row-major")
-            iso.setParentItem(self.image)
-            self._isocurves.append(iso)
+        # every contour level in one item (a child of the image: its pixels are the coordinates). Not
+        # cached as pixmaps: measured, blitting the two map-sized pixmaps cost as much as drawing them
+        self.contours = ContourItem(pen=self._contour_pen())
+        self.contours.setParentItem(self.image)
         # (the map legend's entries are managed by _sync_map_legend: only what the map shows)
         self.minima_item = pg.ScatterPlotItem(symbol="star", size=20, brush="#FFD700", pen=pg.mkPen("#000"))
         self.start_item = pg.ScatterPlotItem(symbol="x", size=18, brush="#000", pen=pg.mkPen("#fff", width=1))
         self.lookahead_item = pg.ScatterPlotItem(symbol="o", size=11, brush=None,
                                                  pen=pg.mkPen(RULE_COLORS["nesterov"], width=2))
         self.map_plot.addItem(self.lookahead_item)
+        # where each optimizer is now: one item, a dot in each rule's colour, above every path
+        self.heads_item = pg.ScatterPlotItem(symbol="o", size=13, pen=pg.mkPen("#fff", width=1.5))
+        self.heads_item.setZValue(15)
+        self.map_plot.addItem(self.heads_item)
         for item in (self.minima_item, self.start_item):
             item.setZValue(20)
             self.map_plot.addItem(item)
@@ -184,6 +107,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.mlp_plot.setLogMode(y=True)
         for plot in (self.loss_plot, self.dist_plot, self.mlp_plot):
             decade_labels(plot.getAxis("left"))
+        # their ranges grow in steps (not autorange's new axis every frame); zoom by hand, A gives it back
+        self._ranges = {plot: SteppedRange(plot) for plot in (self.loss_plot, self.dist_plot, self.mlp_plot)}
         self._legend_names = None
         # the numbers: a table whose rows never wrap (it scrolls sideways when narrow) and a note that
         # wraps below it; theme colours: the palette here, the theme's in the rich text
@@ -191,6 +116,8 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self.table.setTextFormat(Qt.TextFormat.RichText)
         self.table.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._table_text = None  # the html last set (the table is set again only when it changed)
+        self._table_stale = False  # a frame left it out (text_due): drawn when the run stops
         self.table_note = QLabel()
         self.table_note.setTextFormat(Qt.TextFormat.RichText)
         self.table_note.setWordWrap(True)
@@ -248,13 +175,12 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         self._arrange_timer.timeout.connect(self._arrange)
 
         self._paths: dict[str, pg.PlotDataItem] = {}
-        self._heads: dict[str, pg.ScatterPlotItem] = {}
         self._arrows: dict[str, pg.PlotDataItem] = {}
         self._loss_curves: dict[str, pg.PlotDataItem] = {}
         self._dist_curves: dict[str, pg.PlotDataItem] = {}
         self._mlp_curves: dict[str, pg.PlotDataItem] = {}
         self._surface_key = None
-        self._few_steps = None  # the loss/distance axes sit at 0…10 while fewer steps are done
+        self._drawn: dict = {}  # what each item last got (see _changed): unchanged data is not set again
 
         scene = self.map_plot.scene()
         scene.sigMouseClicked.connect(self._on_map_clicked)
@@ -297,6 +223,7 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             self._left_split.setStretchFactor(1, 1)
         else:
             self._set_tab_shown(self.table_scroll, True)
+        self._queue_redraw()  # (the numbers may have been left out while on a hidden tab)
 
     def set_params(self, params):
         """Programmatic parameters (presets, the start set on the map, loaded experiments) are taken
@@ -317,83 +244,147 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             self._map_range_pending = True  # a new surface or start from the form or a preset
         super()._on_params_edited(params)
 
+    def _on_playing_changed(self, playing: bool):
+        super()._on_playing_changed(playing)
+        # the run stopped (a pause, the horizon, a target): the numbers show its last state exactly
+        if not playing and self._table_stale and self.snapshot is not None:
+            if self.view_shown(self.table_scroll):
+                self._set_table(self.snapshot)
+
     def figures(self) -> dict:
-        figs = {"Surface and trajectories": self.map_widget, "Loss against iteration": self.loss_widget,
-                "Distance to the nearest minimum": self.dist_widget}
+        figs = {"Surface and trajectories": self.map_widget, "Loss against iteration": self.loss_widget}
+        if self.snapshot is None or len(self.snapshot.minima):  # (a saddle has no minimum to measure to)
+            figs["Distance to the nearest minimum"] = self.dist_widget
         if self.params.mlp_race:  # (only when the MLP mode is on: an empty plot has no place in a report)
             figs["The same optimizers training an MLP"] = self.mlp_widget
         return figs
 
     # ---- rendering
+    def _changed(self, key, *values) -> bool:
+        """Whether ``values`` differ from what was last drawn under ``key`` (then remembered): frames
+        set data only on items whose data changed."""
+        old = self._drawn.get(key)
+        if old is not None and len(old) == len(values) and all(same_data(a, b) for a, b in zip(old, values)):
+            return False
+        self._drawn[key] = tuple(np.array(v) if isinstance(v, np.ndarray) else v for v in values)
+        return True
+
     def render_snapshot(self, snap) -> None:
+        self._ensure_items(snap.names)
+        has_min = len(snap.minima) > 0
+        self._sync_map_legend(len(snap.minima), "nesterov" in snap.names)
+        self._set_tab_shown(self.dist_widget, has_min)
+        f_star = snap.f_min if snap.f_min is not None else None
+        if self._changed("loss mode", f_star is not None):
+            self.loss_plot.setTitle("Loss f(θ) − f* (log scale)" if f_star is not None else
+                                    "Loss f(θ), signed log scale")
+            self.loss_plot.setLabel("left", "f(θ) − f*" if f_star is not None else "sign(f)·log₁₀(1 + |f|)")
+            if self.loss_plot.ctrl.logYCheck.isChecked() != (f_star is not None):
+                self.loss_plot.setLogMode(y=f_star is not None)
+        self._sync_legends(snap.names)
+        if self._changed("names", tuple(snap.names)):
+            for name in self._paths:
+                visible = name in snap.names
+                for d in (self._paths, self._loss_curves, self._dist_curves, self._mlp_curves):
+                    d[name].setVisible(visible)
+                if not visible:  # (a rule in the race: its arrow shows when it has a velocity)
+                    self._arrows[name].setVisible(False)
+                    self._drawn.pop(("arrow", name), None)
+        for i, name in enumerate(snap.names):
+            label = RULE_LABELS.get(name, name)
+            if snap.diverged_at[i] >= 0:  # (short: the step is in the banner and the numbers)
+                label += " (diverged)"
+            self._rename(name, label)
+        if self.view_shown(self.map_widget):
+            self._draw_map(snap)
+        horizon = getattr(snap, "steps", None) or getattr(self.params, "steps", None)
+        if self.view_shown(self.loss_widget):
+            ys = []
+            for i, name in enumerate(snap.names):
+                loss = np.asarray(snap.losses[i], dtype=float)
+                if f_star is not None:
+                    y = loss - f_star
+                    y = np.where(y > 0, y, np.nan)  # log axis: a run sitting exactly on the minimum shows a gap
+                    ys.append(np.log10(y[y > 0]))
+                else:  # unbounded below (saddle): a signed log keeps escaping runs and stuck ones readable
+                    y = np.sign(loss) * np.log10(1.0 + np.abs(loss))
+                    ys.append(y)
+                if self._changed(("loss", name), y):
+                    self._loss_curves[name].setData(np.arange(len(y)), y, connect="finite")
+            self._ranges[self.loss_plot].update(snap.step_count, horizon, ys)
+        if has_min and self.view_shown(self.dist_widget):
+            ys = []
+            for i, name in enumerate(snap.names):
+                d = np.asarray(snap.dist[i], dtype=float)
+                d = np.where(d > 0, d, np.nan)
+                ys.append(np.log10(d[d > 0]))
+                if self._changed(("dist", name), d):
+                    self._dist_curves[name].setData(np.arange(len(d)), d, connect="finite")
+            self._ranges[self.dist_plot].update(snap.step_count, horizon, ys)
+        mlp = dict(zip(snap.names, snap.mlp_losses)) if snap.mlp_losses else {}
+        show_mlp = any(v is not None for v in mlp.values())
+        if self._set_tab_shown(self.mlp_widget, show_mlp) and show_mlp:
+            self.tabs.setCurrentWidget(self.mlp_widget)  # the MLP race just started: that is the lesson
+        if show_mlp and self.view_shown(self.mlp_widget):
+            ys = []
+            for name, curve in self._mlp_curves.items():
+                losses = mlp.get(name)
+                y = None if losses is None else np.where(np.asarray(losses) > 0, losses, np.nan)
+                if y is not None:
+                    ys.append(np.log10(y[y > 0]))
+                if self._changed(("mlp", name), y):
+                    curve.setData([], []) if y is None else curve.setData(np.arange(len(y)), y, connect="finite")
+            self._ranges[self.mlp_plot].update(snap.step_count, horizon, ys)
+        if self.view_shown(self.table_scroll):
+            self._table_stale = not self.text_due("optimizers table")
+            if not self._table_stale:
+                self._set_table(snap)
+
+    def _draw_map(self, snap) -> None:
+        """The map: the surface (when it changed), the start, and per frame the paths, heads, velocity
+        arrows and look-ahead points that moved."""
         key = (snap.surface, tuple(np.round(snap.bounds, 9)), float(np.sum(snap.gz)))
         if key != self._surface_key:
             self._draw_surface(snap)
             self._surface_key = key
-        start = snap.paths[0][0] if snap.paths else np.asarray(snap.start, dtype=float)
-        self.start_item.setData(pos=[start])
+        start = np.asarray(snap.paths[0][0] if snap.paths else snap.start, dtype=float)
+        if self._changed("start", start):
+            self.start_item.setData(pos=[start])
         if self._map_range_pending and np.allclose(start, [self.params.start_x, self.params.start_y]):
             # the surface, the start and every known minimum in view, with a margin (not per frame:
             # only after the surface or the start changed other than by dragging on the map)
             self._map_range_pending = False
             xmin, xmax, ymin, ymax = map_range(snap.bounds, [start, *np.asarray(snap.minima).reshape(-1, 2)])
             self.map_plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
-        self._ensure_items(snap.names)
-        has_min = len(snap.minima) > 0
-        self._sync_map_legend(len(snap.minima), "nesterov" in snap.names)
-        self._set_tab_shown(self.dist_widget, has_min)
-        f_star = snap.f_min if snap.f_min is not None else None
-        self.loss_plot.setTitle("Loss f(θ) − f* (log scale)" if f_star is not None else
-                                "Loss f(θ), signed log scale")
-        self.loss_plot.setLabel("left", "f(θ) − f*" if f_star is not None else "sign(f)·log₁₀(1 + |f|)")
-        if self.loss_plot.ctrl.logYCheck.isChecked() != (f_star is not None):
-            self.loss_plot.setLogMode(y=f_star is not None)
-        self._sync_legends(snap.names)
-        for name in self._paths:
-            visible = name in snap.names
-            for d in (self._paths, self._heads, self._arrows, self._loss_curves, self._dist_curves,
-                      self._mlp_curves):
-                d[name].setVisible(visible)
+        heads, owners = [], []
         for i, name in enumerate(snap.names):
-            path = snap.paths[i]
-            steps = np.arange(len(path))
-            self._paths[name].setData(path[:, 0], path[:, 1], connect="finite")
+            path = np.asarray(snap.paths[i], dtype=float)
+            if self._changed(("path", name), path):
+                self._paths[name].setData(path[:, 0], path[:, 1], connect="finite")
             finite = np.isfinite(path).all(axis=1)
             head = path[finite][-1:] if finite.any() else path[:0]
-            self._heads[name].setData(pos=head)
-            loss = np.asarray(snap.losses[i], dtype=float)
-            if f_star is not None:
-                y = loss - f_star
-                y = np.where(y > 0, y, np.nan)  # log axis: a run sitting exactly on the minimum shows a gap
-            else:  # unbounded below (saddle): a signed log keeps escaping runs and stuck ones readable
-                y = np.sign(loss) * np.log10(1.0 + np.abs(loss))
-            self._loss_curves[name].setData(steps, y, connect="finite")
-            if has_min:
-                d = np.asarray(snap.dist[i], dtype=float)
-                self._dist_curves[name].setData(steps, np.where(d > 0, d, np.nan), connect="finite")
+            if len(head):
+                heads.append(head[0])
+                owners.append(name)
             self._draw_vector(name, head, snap.velocity_at_head[i])
-            label = RULE_LABELS.get(name, name)
-            if snap.diverged_at[i] >= 0:  # (short: the step is in the banner and the numbers)
-                label += " (diverged)"
-            self._rename(name, label)
-        mlp = dict(zip(snap.names, snap.mlp_losses)) if snap.mlp_losses else {}
-        show_mlp = any(v is not None for v in mlp.values())
-        if self._set_tab_shown(self.mlp_widget, show_mlp) and show_mlp:
-            self.tabs.setCurrentWidget(self.mlp_widget)  # the MLP race just started: that is the lesson
-        for name, curve in self._mlp_curves.items():
-            losses = mlp.get(name)
-            if losses is None:
-                curve.setData([], [])
-            else:
-                curve.setData(np.arange(len(losses)), np.where(losses > 0, losses, np.nan), connect="finite")
-        few = snap.step_count < 10  # a few points: a fixed 0…10 axis, not autorange's ±400 around one point
-        if few or few != self._few_steps:
-            self._few_steps = few
-            for plot in (self.loss_plot, self.dist_plot, self.mlp_plot):
-                plot.setXRange(0, 10, padding=0.02) if few else plot.enableAutoRange(axis="x")
-        looks = [np.asarray(p) for p in snap.lookahead_at_head if p is not None]
-        self.lookahead_item.setData(pos=np.array(looks).reshape(-1, 2))
-        self.table.setText(self._table_html(snap))
+        pos = np.asarray(heads, dtype=float).reshape(-1, 2)
+        if self._changed("heads", pos, tuple(owners)):
+            # (the same brush objects every frame: the symbol atlas keys them by identity)
+            brushes = self._drawn.setdefault("head brushes", {})
+            for n in owners:
+                if n not in brushes:
+                    brushes[n] = pg.mkBrush(rule_color(n))
+            self.heads_item.setData(pos=pos, brush=[brushes[n] for n in owners])
+        looks = np.array([np.asarray(p, dtype=float) for p in snap.lookahead_at_head if p is not None]).reshape(-1, 2)
+        if self._changed("look-ahead", looks):
+            self.lookahead_item.setData(pos=looks)
+
+    def _set_table(self, snap) -> None:
+        html = table_html(snap)
+        self._table_stale = False
+        if html != self._table_text:
+            self._table_text = html
+            self.table.setText(html)
 
     def status_message(self, snap):
         text, kind = super().status_message(snap)
@@ -416,11 +407,10 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         dx = (gx[-1] - gx[0]) / (len(gx) - 1)
         dy = (gy[-1] - gy[0]) / (len(gy) - 1)
         self.image.setRect(pg.QtCore.QRectF(gx[0] - dx / 2, gy[0] - dy / 2, dx * len(gx), dy * len(gy)))
-        for iso, level in zip(self._isocurves, levels):
-            iso.setData(field, level=float(level))
+        self.contours.setData(field, levels)
         self.minima_item.setData(pos=np.asarray(snap.minima).reshape(-1, 2))
         self.map_plot.setTitle(snap.surface_label)  # (one line at 1280 px; "drag it" is in the legend)
-        self._map_range_pending = True  # (set with the start, in render_snapshot)
+        self._map_range_pending = True  # (set with the start, below)
 
     def _pens(self, name):
         """(path, arrow, curve) pens of a rule in the current theme and line width."""
@@ -433,26 +423,30 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
         for name in names:
             if name in self._paths:
                 continue
-            color = rule_color(name)
             path_pen, arrow_pen, curve_pen = self._pens(name)
-            path = pg.PlotDataItem([], [], pen=path_pen)
+            # (plain curves: a PlotDataItem's bookkeeping cost more than drawing a path; hover and
+            # export read them all the same; a path is stroked through one iterate per half pixel)
+            path = TrajectoryCurve([], [], pen=path_pen)
             path._nnsim_base_width = 2.5
             path.setZValue(10)
-            head = pg.ScatterPlotItem(symbol="o", size=13, brush=color, pen=pg.mkPen("#fff", width=1.5))
-            head.setZValue(15)
-            arrow = pg.PlotDataItem([], [], pen=arrow_pen)
+            arrow = pg.PlotCurveItem([], [], pen=arrow_pen)
             arrow._nnsim_base_width = 2.0
             arrow.setZValue(14)
-            for item in (path, head, arrow):
+            for item in (path, arrow):
                 self.map_plot.addItem(item)
-            self._paths[name], self._heads[name], self._arrows[name] = path, head, arrow
+            self._paths[name], self._arrows[name] = path, arrow
             # (no name: the legends are kept by _sync_legends, in the race's order)
             self._loss_curves[name] = self.loss_plot.plot([], [], pen=curve_pen)
             self._dist_curves[name] = self.dist_plot.plot([], [], pen=curve_pen)
-            self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=curve_pen)
+            # (mini-batch losses are noisy: antialiased, their thick zigzags cost ~6× more to stroke
+            # and look the same)
+            self._mlp_curves[name] = self.mlp_plot.plot([], [], pen=curve_pen, antialias=False)
             for curve in (self._loss_curves[name], self._dist_curves[name], self._mlp_curves[name]):
                 curve._nnsim_base_width = 2.0
                 long_series(curve)
+                # (peak downsampling from one point per pixel column, not five: min and max per
+                # column are what a raster shows; 2000 iterations cost a third as much)
+                curve.opts["autoDownsampleFactor"] = 1.0
 
     def restyle_views(self) -> None:
         """The theme changed: SGD's colour follows the text colour (near-black on dark is invisible)."""
@@ -460,21 +454,20 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             path_pen, arrow_pen, curve_pen = self._pens(name)
             self._paths[name].setPen(path_pen)
             self._arrows[name].setPen(arrow_pen)
-            self._heads[name].setBrush(rule_color(name))
             for curves in (self._loss_curves, self._dist_curves, self._mlp_curves):
                 curves[name].setPen(curve_pen)
         self._legend_names = None  # the samples are redrawn with the new pens
         self._map_legend_key = None
+        if hasattr(self, "_drawn"):
+            self._drawn.clear()  # (the heads' colours, the table's: everything is set again)
         if hasattr(self, "table_note"):
             self._write_table_note()
-        for iso in getattr(self, "_isocurves", ()):
-            iso.setPen(self._contour_pen())
+        if hasattr(self, "contours"):
+            self.contours.setPen(self._contour_pen())
+        if getattr(self, "snapshot", None) is not None and hasattr(self, "table"):
+            self._set_table(self.snapshot)  # (its colours are in the html, shown or not)
 
-    @staticmethod
-    def _contour_pen():
-        """Contour lines: dark grey on the light themes, light grey on the dark one."""
-        light = contrast_ratio(theme().bg, "#000000") > contrast_ratio(theme().bg, "#ffffff")
-        return pg.mkPen((60, 60, 60, 150) if light else (225, 225, 225, 120), width=1)
+    _contour_pen = staticmethod(contour_pen)
 
     @staticmethod
     def _legend_add(legend, item, label):
@@ -544,48 +537,21 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
     def _draw_vector(self, name, head, velocity):
         """The velocity v at the head (momentum methods), drawn as a dashed segment head → head + v."""
         if velocity is None or len(head) == 0 or not np.all(np.isfinite(velocity)):
-            self._arrows[name].setData([], [])
+            if self._changed(("arrow", name), None):
+                self._arrows[name].setData([], [])
+                self._arrows[name].setVisible(False)  # (not even asked to paint)
             return
         h = head[0]
         v = np.asarray(velocity, dtype=float)
-        self._arrows[name].setData([h[0], h[0] + v[0]], [h[1], h[1] + v[1]])
-
-    def _table_html(self, snap) -> str:
-        """The numbers at the head, in the theme's colours: every word in the text colour (a run's colour
-        is only its swatch ■), the header row and the note in the theme's header and muted colours."""
-        th = theme()
-        rows = [f"<tr style='background:{th.head_bg}; color:{th.fg}'><th>optimizer</th><th>θ at the head</th>"
-                "<th>f(θ)</th><th>‖g‖</th><th>distance</th><th>effective η</th><th>‖v‖ / terminal</th>"
-                "<th>state</th></tr>"]
-        for i, name in enumerate(snap.names):
-            path = snap.paths[i]
-            finite = np.isfinite(path).all(axis=1)
-            theta = path[finite][-1] if finite.any() else np.array([np.nan, np.nan])
-            loss = np.asarray(snap.losses[i])
-            f = loss[np.isfinite(loss)][-1] if np.isfinite(loss).any() else np.nan
-            g = np.asarray(snap.grad_at_head[i], dtype=float)
-            dist = np.asarray(snap.dist[i])
-            d = f"{dist[np.isfinite(dist)][-1]:.3g}" if np.isfinite(dist).any() else "—"
-            eff = snap.eff_lr_at_head[i]
-            # (no step taken yet: no effective rate)
-            eff_s = "—" if eff is None or not np.all(np.isfinite(eff)) else f"({eff[0]:.3g}, {eff[1]:.3g})"
-            v = snap.velocity_at_head[i]
-            tv = snap.terminal_velocity[i]
-            v_s = "—" if v is None else f"{np.hypot(*v):.3g}" + (f" / {tv:.3g}" if np.isfinite(tv) else "")
-            state = (f"<b style='color:{th.bad}'>diverged at step {snap.diverged_at[i]}</b>"
-                     if snap.diverged_at[i] >= 0 else "running")
-            color = rule_color(name)
-            rows.append(f"<tr style='color:{th.fg}'><td><b style='color:{color}'>■</b> {RULE_LABELS.get(name, name)}</td>"
-                        f"<td>({theta[0]:.3g}, {theta[1]:.3g})</td><td>{f:.4g}</td><td>{np.hypot(*g):.3g}</td>"
-                        f"<td>{d}</td><td>{eff_s}</td><td>{v_s}</td><td>{state}</td></tr>")
-        return (f"<table cellspacing=0 cellpadding=3 border=1 style='border-color:{th.border}; "
-                f"background:{th.base}; white-space:nowrap'>" + "".join(rows) + "</table>")
+        xs, ys = np.array([h[0], h[0] + v[0]]), np.array([h[1], h[1] + v[1]])
+        if self._changed(("arrow", name), xs, ys):
+            self._arrows[name].setData(xs, ys)
+            self._arrows[name].setVisible(True)
 
     def _write_table_note(self) -> None:
-        self.table_note.setText(
-            f"<span style='color:{theme().muted}'>Momentum: v ← μv − η∇f(θ), θ ← θ + v; under a constant "
-            "gradient the speed tends to the terminal velocity η‖g‖/(1 − μ). Nesterov evaluates the gradient "
-            "at θ + μv. Effective η: the per-coordinate step size of the adaptive methods.</span>")
+        html = table_note_html()
+        if html != self.table_note.text():
+            self.table_note.setText(html)
 
     # ---- start point: click or drag
     def _view_pos(self, scene_pos):
@@ -626,11 +592,3 @@ but where H is not positive definite it heads for a saddle or a maximum (the ban
             self.set_params(self.params.replace(start_x=round(x, 4), start_y=round(y, 4)))
         finally:
             self._from_map = False
-
-
-def _has_map(name: str) -> bool:
-    try:
-        pg.colormap.get(name)
-        return True
-    except Exception:  # noqa: BLE001 - a missing colour map falls back to viridis
-        return False

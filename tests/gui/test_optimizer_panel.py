@@ -48,7 +48,45 @@ def test_opens_with_the_rosenbrock_race_and_steps(panel, qtbot):
     assert all(len(p) == 26 for p in snap.paths)
     xs, ys = panel._paths["adam"].getData()
     np.testing.assert_allclose(xs, snap.paths[snap.names.index("adam")][:, 0])
-    assert "Adam" in panel.table.text() and "SGD" in panel.table.text()
+    # the numbers are a tab here: filled when it is shown (frames leave hidden tabs out)
+    panel.tabs.setCurrentWidget(panel.table_scroll)
+    qtbot.waitUntil(lambda: "Adam" in panel.table.text() and "SGD" in panel.table.text(), timeout=5000)
+    adam = snap.paths[snap.names.index("adam")][-1]
+    assert f"({adam[0]:.3g}, {adam[1]:.3g})" in panel.table.text()
+
+
+def test_hidden_tabs_are_drawn_when_shown_or_exported(panel, qtbot, monkeypatch):
+    """Frames leave the curves and numbers on hidden tabs alone; showing a tab, or exporting,
+    brings it up to the latest state; unchanged data is not set again."""
+    import pyqtgraph as pg
+
+    panel.tabs.setCurrentWidget(panel.loss_widget)
+    calls = []
+    original = pg.PlotDataItem.setData
+
+    def record(item, *a, **k):
+        calls.append(item)
+        return original(item, *a, **k)
+
+    def points(item) -> int:
+        x, _y = item.getData()
+        return 0 if x is None else len(x)
+
+    monkeypatch.setattr(pg.PlotDataItem, "setData", record)
+    step_to(qtbot, panel, 12)
+    dist = set(panel._dist_curves.values())
+    assert not dist & set(calls) and set(panel._loss_curves.values()) <= set(calls)
+    assert points(panel._dist_curves["adam"]) < 13
+    calls.clear()
+    panel.draw_all_views()  # what an export does first
+    assert dist <= set(calls) and points(panel._dist_curves["adam"]) == 13
+    step_to(qtbot, panel, 15)
+    calls.clear()
+    panel.tabs.setCurrentWidget(panel.dist_widget)  # shown: drawn at once, without a new frame
+    qtbot.waitUntil(lambda: points(panel._dist_curves["adam"]) == 16, timeout=5000)
+    calls.clear()
+    panel.render_snapshot(panel.snapshot)  # the same state again: nothing to set
+    assert not calls
 
 
 def test_click_sets_the_start_and_every_path_follows(panel, qtbot):
@@ -67,6 +105,7 @@ def test_click_sets_the_start_and_every_path_follows(panel, qtbot):
 
 def test_saddle_preset_sgd_stalls_adaptive_escape(panel, qtbot):
     preset(qtbot, panel, "Saddle point")
+    panel.tabs.setCurrentWidget(panel.table_scroll)
     panel.transport.speed_box.setCurrentIndex(panel.transport.speed_box.count() - 1)
     qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.snapshot.status == FINISHED, timeout=20000)
@@ -74,6 +113,9 @@ def test_saddle_preset_sgd_stalls_adaptive_escape(panel, qtbot):
     assert snap.step_count == panel.params.steps
     head = {n: p[-1] for n, p in zip(snap.names, snap.paths)}
     assert np.hypot(*head["sgd"]) < 0.2 < 1.0 < np.hypot(*head["adam"])
+    # the numbers (at most 8 updates a second while playing) show the last state once the run stops
+    adam = f"({head['adam'][0]:.3g}, {head['adam'][1]:.3g})"
+    qtbot.waitUntil(lambda: not panel.runner.playing and adam in panel.table.text(), timeout=5000)
     assert "Newton" in panel.banner.text()  # the Hessian of the saddle is not positive definite
 
 
@@ -204,3 +246,58 @@ def test_target_on_f_pauses_on_the_first_iteration_at_or_below_it(panel, qtbot):
     qtbot.waitUntil(lambda: panel.snapshot.step_count > head + 5, timeout=20000)
     qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.runner.playing, timeout=10000)
+
+
+def test_paths_are_stroked_once_per_pixel_and_exported_whole():
+    """A path's segments on screen: a slow crawl stays one connected line, an oscillation between the
+    same pixels is stroked once; what is drawn never strays more than a cell from the iterates."""
+    from nnsim.panels.optimizers_views import nice_ceiling, stroke_segments, view_span
+
+    crawl = np.linspace(0.0, 10.0, 1001)  # 0.01 per step, cells of 0.5: about 20 cells
+    xs, ys = stroke_segments(crawl, crawl * 0.0, 0.5, 0.5)
+    assert len(xs) // 2 <= 21
+    ends = xs.reshape(-1, 2)
+    assert ends[0, 0] == 0.0 and ends[-1, 1] == 10.0
+    assert np.allclose(ends[1:, 0], ends[:-1, 1])  # connected: each segment starts where one ended
+    wobble = np.tile([0.0, 1.0], 500)  # 1000 iterates bouncing between two cells
+    xs, ys = stroke_segments(wobble, wobble * 0.0, 0.5, 0.5)
+    assert len(xs) // 2 <= 2
+    broken = np.array([0.0, 1.0, np.nan, 3.0, 4.0, 5.0])  # (a diverged gap stays a gap)
+    xs, ys = stroke_segments(broken, broken * 0.0, 0.5, 0.5)
+    assert np.isfinite(xs).all() and not any(a < 2 < b for a, b in xs.reshape(-1, 2))
+    assert [nice_ceiling(n) for n in (3, 10, 11, 151, 400, 401)] == [10, 10, 15, 200, 400, 500]
+    assert view_span([np.log10([0.3, 20.0])]) == (-1.0, 1.5)  # half decades, never cutting a curve
+
+
+def test_exports_and_hover_use_every_iterate(panel, qtbot, tmp_path):
+    step_to(qtbot, panel, 120)
+    snap = panel.snapshot
+    item = panel._paths["rmsprop"]
+    x, y = item.getData()
+    assert len(x) == 121  # (the data are whole; only the screen strokes a thinned set)
+    item.setExportMode(True, {})
+    try:
+        assert item.getPath().elementCount() == 121
+    finally:
+        item.setExportMode(False)
+    export_figure(panel, "Surface and trajectories", tmp_path / "map.svg")
+    assert "<svg" in (tmp_path / "map.svg").read_text()
+    assert snap.step_count == 120
+
+
+def test_curve_ranges_grow_in_steps_and_keep_a_zoom(panel, qtbot):
+    """The loss plot's x range grows in a few steps (not every frame); a zoom by hand stays until
+    "auto" (A) gives the range back."""
+    panel.tabs.setCurrentWidget(panel.loss_widget)
+    vb = panel.loss_plot.vb
+    step_to(qtbot, panel, 12)
+    assert vb.viewRange()[0][1] == pytest.approx(15 * 1.02)
+    step_to(qtbot, panel, 14)
+    assert vb.viewRange()[0][1] == pytest.approx(15 * 1.02)  # (same step: no new range)
+    vb.setRange(xRange=(2, 5), padding=0)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])  # (as a wheel or drag zoom does)
+    step_to(qtbot, panel, 25)
+    assert vb.viewRange()[0] == pytest.approx([2, 5])
+    vb.enableAutoRange()  # the A button
+    step_to(qtbot, panel, 27)
+    assert vb.viewRange()[0][1] == pytest.approx(30 * 1.02)
