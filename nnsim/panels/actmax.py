@@ -30,7 +30,7 @@ from nnsim.engine.datasets import DataFileError
 from nnsim.engine.digits import load_data_file
 from nnsim.panels.actmax_tabs import TrainingTabs
 from nnsim.panels.actmax_views import (DrawCanvas, ImageRow, SquareHolder, color_key, diverging_rgb,
-                                       finite_range, gray_rgb)
+                                       finite_range, gray_rgb, set_text)
 from nnsim.panels.base import Panel
 from nnsim.widgets.plots import class_color, line_width, make_plot, theme
 
@@ -112,6 +112,10 @@ which digits it mixes up.</p>
                                                         target_map=0, am_steps=50, am_lr=0.1),
     }
 
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runner.playing_changed.connect(self._on_play_state)
+
     def make_simulation(self, params, seed):
         return FeatureVizSimulation(params, seed=seed)
 
@@ -168,6 +172,9 @@ which digits it mixes up.</p>
         self._speed_before = None
         self._saw_training = False
         self._std_key = None
+        self._drawn: dict[str, tuple] = {}   # what each part shows now (see _changed)
+        self._canvas_snap = None             # the state the canvas last took its image from
+        self._text_stale = False             # a text skipped while playing (see _on_play_state)
         self.tabs = QTabWidget()
         QVBoxLayout(area).addWidget(self.tabs)
         area.layout().setContentsMargins(0, 0, 0, 0)
@@ -210,11 +217,18 @@ which digits it mixes up.</p>
             self._act_curves.append(self.act_widget.getPlotItem().plot([], [], pen=pen, name=START_LABELS[s],
                                                                        connect="finite"))
             self._conf_curves.append(self.conf_widget.getPlotItem().plot([], [], pen=pen, connect="finite"))
+        # (the curves hold the whole ascent and stay while Play moves the head over them: drawn
+        # once into a pixmap, the head's move repaints a strip from it; an ascent of 5000
+        # iterations from five starts took ~35 ms to stroke again in every frame)
+        for c in self._act_curves + self._conf_curves:
+            c.curve.setCacheMode(pg.QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for w in (self.act_widget, self.conf_widget):
             head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(HEAD_PEN, width=1.5, style=Qt.PenStyle.DashLine))
             w.getPlotItem().addItem(head)
             self._heads.append(head)
         self.conf_widget.getPlotItem().setYRange(0, 1.02, padding=0)
+        self.act_widget.getPlotItem().disableAutoRange()  # (see _render_am)
+        self.conf_widget.getPlotItem().disableAutoRange()
         curves = QSplitter(Qt.Orientation.Horizontal)
         curves.addWidget(self.act_widget)
         curves.addWidget(self.conf_widget)
@@ -231,6 +245,7 @@ which digits it mixes up.</p>
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         v.addWidget(split)
+        self.am_tab = tab
         self.tabs.addTab(tab, "Activation maximization")
 
     def _build_live_tab(self):
@@ -284,6 +299,7 @@ which digits it mixes up.</p>
         right.addWidget(bottom)
         right.setSizes([420, 320])
         h.addWidget(right, 5)
+        self.live_tab = tab
         self.tabs.addTab(tab, "Live activations")
 
     def _build_side(self):
@@ -317,17 +333,28 @@ which digits it mixes up.</p>
                 curve.setPen(pen)
         for line in self._heads:
             line.setPen(pg.mkPen(HEAD_PEN, width=line_width(1.5), style=Qt.PenStyle.DashLine))
+        self._drawn.clear()  # (titles, bars and captions carry the theme's colours: draw them again)
 
     # ---- rendering (a pure function of the snapshot) -----------------------------------------
+    # Only the tab on screen is drawn (view_shown); the others are brought up to date when shown
+    # or exported. Within a tab, each part is drawn only when what it shows changed (playing the
+    # ascent moves the head: the curves, the feature maps and the bars stay). The drawing canvas is
+    # not a view of the last state but an input: it takes a state's image once, when that state
+    # arrives (never on a redraw, which would put an older image over the user's strokes).
     def render_snapshot(self, snap) -> None:
-        self.source_label.setText(f"<b>Weights:</b> {snap.source}<br><b>Data:</b> {snap.data_name} "
-                                  f"({snap.n_train} training, {snap.n_test} test images)<br>"
-                                  f"{snap.n_params:,} weights")
-        self._render_am(snap)
-        self._render_live(snap)
-        self._render_training(snap)
+        set_text(self.source_label, f"<b>Weights:</b> {snap.source}<br><b>Data:</b> {snap.data_name} "
+                                    f"({snap.n_train} training, {snap.n_test} test images)<br>"
+                                    f"{snap.n_params:,} weights")
+        self._sync_canvas(snap)
+        for tab, render, prefix in ((self.am_tab, self._render_am, "am_"), (self.live_tab, self._render_live, "live_"),
+                                    (self.train_tab, self._render_training, "train_")):
+            if self.view_shown(tab):
+                render(snap)
+            else:  # (a tab skipped is drawn in full when it is shown again)
+                for key in [k for k in self._drawn if k.startswith(prefix)]:
+                    del self._drawn[key]
         key = (snap.data_name, snap.n_train, snap.in_shape)
-        if key != self._std_key:
+        if key != self._std_key and self.view_shown(self.std_tab):
             self._std_key = key
             self._render_std(snap)
         if snap.phase == PHASE_TRAIN:
@@ -336,6 +363,17 @@ which digits it mixes up.</p>
             self.transport.speed_box.setCurrentIndex(self._speed_before)
             self._speed_before = None
 
+    def _sync_canvas(self, snap) -> None:
+        if snap is self._canvas_snap:
+            return  # (a redraw: the user may have drawn since this state was made)
+        self._canvas_snap = snap
+        C, H, W = snap.in_shape
+        if self.canvas.input_shape != (H, W):
+            self.canvas.set_size((H, W))
+        shown = snap.input_image[0]
+        if snap.input_source != "your drawing" and not np.allclose(self.canvas.image(), shown):
+            self.canvas.set_image(shown)
+
     def _render_am(self, snap) -> None:
         n = len(snap.am_starts)
         if n == 0:
@@ -343,9 +381,10 @@ which digits it mixes up.</p>
             for k in range(len(self.am_grid.images)):
                 self.am_grid.clear_image(k)
                 self.am_grid.set_caption(k, "train the network first (Play)")
-            for c in self._act_curves + self._conf_curves:
-                c.setData([], [])
-            self.scrub_label.setText("iteration – / –")
+            if self._changed("am_curves", None):
+                for c in self._act_curves + self._conf_curves:
+                    c.setData([], [])
+            set_text(self.scrub_label, "iteration – / –")
             return
         self.am_grid.set_titles([START_LABELS[s] for s in snap.am_starts])
         border = self.border_check.isChecked()
@@ -353,10 +392,16 @@ which digits it mixes up.</p>
         probs = snap.am_border_probs if border else snap.am_head_probs
         k_t, head = snap.am_class, snap.am_head
         muted = theme().muted
+        # (the captions' digits change with every iteration: while playing, at most 8 times a
+        # second, which can be read; exact on every step, scrub and when the run stops)
+        captions = self.text_due("am_captions")
+        self._text_stale |= not captions
         for k in range(n):
             img = imgs[k, 0]
             lo, hi = finite_range(img)
             self.am_grid.set_rgb(k, gray_rgb(img, lo, hi))
+            if not captions:
+                continue
             p = probs[k]
             if not np.all(np.isfinite(p)):
                 cap = f"diverged at iteration {snap.am_diverged_at[k]}"
@@ -372,55 +417,61 @@ which digits it mixes up.</p>
             # in a narrow column)
             cap = f"{cap}<br><span style='color:{muted}'>x ∈ [{lo:.2f}, {hi:.2f}]</span>"
             self.am_grid.set_caption(k, cap)
-        x = np.arange(snap.am_activation.shape[1])
-        for k in range(len(self._act_curves)):
-            if k < n:
-                self._act_curves[k].setData(x, snap.am_activation[k])
-                self._conf_curves[k].setData(x, snap.am_confidence[k])
-            else:
-                self._act_curves[k].setData([], [])
-                self._conf_curves[k].setData([], [])
-        what = f"p({k_t})" if k_t >= 0 else "top-class probability"
-        self.conf_widget.getPlotItem().setTitle(f"Confidence {what}")
-        key = color_key([(start_pen(k), START_LABELS[s]) for k, s in enumerate(snap.am_starts)])
-        self.act_widget.getPlotItem().setTitle(f"Target activation a(x): {snap.am_label}<br>{key}")
+        # (the curves hold the whole ascent: playing it only moves the head)
+        if self._changed("am_curves", snap.am_activation, snap.am_confidence, n):
+            x = np.arange(snap.am_activation.shape[1])
+            for k in range(len(self._act_curves)):
+                if k < n:
+                    self._act_curves[k].setData(x, snap.am_activation[k])
+                    self._conf_curves[k].setData(x, snap.am_confidence[k])
+                else:
+                    self._act_curves[k].setData([], [])
+                    self._conf_curves[k].setData([], [])
+            # (ranged here, once: with auto-range on, every move of the head ranged the view again)
+            self.act_widget.getPlotItem().getViewBox().autoRange(items=self._act_curves[:n])
+            self.conf_widget.getPlotItem().setXRange(0, max(int(x[-1]), 1))
+        if self._changed("am_titles", k_t, snap.am_label, tuple(snap.am_starts), theme().name):
+            what = f"p({k_t})" if k_t >= 0 else "top-class probability"
+            self.conf_widget.getPlotItem().setTitle(f"Confidence {what}")
+            key = color_key([(start_pen(k), START_LABELS[s]) for k, s in enumerate(snap.am_starts)])
+            self.act_widget.getPlotItem().setTitle(f"Target activation a(x): {snap.am_label}<br>{key}")
         for line in self._heads:
-            line.setValue(head)
+            if line.value() != head:
+                line.setValue(head)
         self.scrubber.blockSignals(True)
         self.scrubber.setRange(0, snap.am_steps)
         self.scrubber.setValue(head)
         self.scrubber.blockSignals(False)
-        self.scrub_label.setText(f"iteration {head} / {snap.am_steps}")
+        set_text(self.scrub_label, f"iteration {head} / {snap.am_steps}")
 
     def _render_live(self, snap) -> None:
-        C, H, W = snap.in_shape
-        if self.canvas.input_shape != (H, W):
-            self.canvas.set_size((H, W))
-        shown = snap.input_image[0]
-        if snap.input_source != "your drawing" and not np.allclose(self.canvas.image(), shown):
-            self.canvas.set_image(shown)
         p = snap.input_probs
         top = int(np.argmax(p)) if np.all(np.isfinite(p)) else -1
-        self.input_label.setText(f"<b>Input:</b> {snap.input_source}<br>predicted <b>{top}</b> with p = "
-                                 f"{p[top]:.3f}" if top >= 0 else f"<b>Input:</b> {snap.input_source}")
-        titles, rgbs, caps = [], [], []
-        for name in MAP_LAYERS:
-            a = snap.activations[name]
-            titles.append(LAYER_LABELS[name])
-            rgbs.append(gray_rgb(tile_maps(a), 0.0, max(finite_range(a)[1], 1e-9)))
-            caps.append(f"{a.shape[0]} maps of {a.shape[1]}×{a.shape[2]}<br>max {np.nanmax(a):.2f}")
-        self.maps_row.set_titles(titles)
-        for k, (rgb, cap) in enumerate(zip(rgbs, caps)):
-            self.maps_row.set_rgb(k, rgb)
-            self.maps_row.set_caption(k, cap)
+        set_text(self.input_label, f"<b>Input:</b> {snap.input_source}<br>predicted <b>{top}</b> with p = "
+                                   f"{p[top]:.3f}" if top >= 0 else f"<b>Input:</b> {snap.input_source}")
+        # (the maps and the bars follow the input and the weights: still while the ascent plays)
+        if self._changed("live_maps", snap.input_image, snap.theta):
+            titles, rgbs, caps = [], [], []
+            for name in MAP_LAYERS:
+                a = snap.activations[name]
+                titles.append(LAYER_LABELS[name])
+                rgbs.append(gray_rgb(tile_maps(a), 0.0, max(finite_range(a)[1], 1e-9)))
+                caps.append(f"{a.shape[0]} maps of {a.shape[1]}×{a.shape[2]}<br>max {np.nanmax(a):.2f}")
+            self.maps_row.set_titles(titles)
+            for k, (rgb, cap) in enumerate(zip(rgbs, caps)):
+                self.maps_row.set_rgb(k, rgb)
+                self.maps_row.set_caption(k, cap)
         K = len(p)
-        self.prob_bars.setOpts(x=np.arange(K), height=p, brushes=bar_brushes(K))
-        self.prob_widget.getPlotItem().setXRange(-0.6, K - 0.4, padding=0)
+        if self._changed("live_bars", p, theme().name):
+            self.prob_bars.setOpts(x=np.arange(K), height=p, brushes=bar_brushes(K))
+        if self._changed("live_range", K):
+            self.prob_widget.getPlotItem().setXRange(-0.6, K - 0.4, padding=0)
         f = snap.filters[:, 0]
-        scale = finite_range(f, symmetric=True)[1]
-        self.filters_row.set_rgb(0, diverging_rgb(tile_maps(f), scale))
-        self.filters_row.set_caption(0, f"{f.shape[0]} of 3×3, |w|&nbsp;≤&nbsp;{scale:.2f}<br>"
-                                        "blue &lt; 0 &lt; red")
+        if self._changed("live_filters", f):
+            scale = finite_range(f, symmetric=True)[1]
+            self.filters_row.set_rgb(0, diverging_rgb(tile_maps(f), scale))
+            self.filters_row.set_caption(0, f"{f.shape[0]} of 3×3, |w|&nbsp;≤&nbsp;{scale:.2f}<br>"
+                                            "blue &lt; 0 &lt; red")
         self.test_spin.blockSignals(True)
         self.test_spin.setMaximum(max(snap.n_test - 1, 0))
         self.test_spin.setValue(snap.test_index)

@@ -57,6 +57,23 @@ def finite_range(*arrays, symmetric: bool = False) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
 
+def set_text(label, text: str) -> None:
+    """Set a QLabel's text only when it changes (rich text is laid out again on every set)."""
+    if label.text() != text:
+        label.setText(text)
+
+
+def same(a, b) -> bool:
+    """Equal values (arrays: same shape, type and bytes, so NaN equals NaN; a memory compare is
+    several times cheaper than np.array_equal on the ascent's curves)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape \
+                or a.dtype != b.dtype:
+            return False
+        return a.tobytes() == b.tobytes()
+    return a == b
+
+
 #: the margin (px) around an image cell's title and caption text
 MARGIN = 1
 
@@ -223,7 +240,10 @@ class ImageRow(pg.GraphicsLayoutWidget):
                 lab.setText(text)
 
     def set_rgb(self, k: int, rgb: np.ndarray) -> None:
+        """Show ``rgb`` in cell k (the same picture again is not set: each set redraws the image)."""
         img = self.images[k]
+        if img.image is not None and img.image.shape == rgb.shape and np.array_equal(img.image, rgb):
+            return
         first = img.image is None or img.image.shape[:2] != rgb.shape[:2]
         img.setImage(rgb, levels=(0, 255))
         if first:

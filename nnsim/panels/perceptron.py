@@ -12,13 +12,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from nnsim.engine.datasets import DataFileError, load_xy_csv
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
+from nnsim.panels.perceptron_views import FadingLines, UpdateTable, ink_alpha
 from nnsim.widgets.equation import confusion_html, perceptron_update_html
-from nnsim.widgets.plots import BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, long_series, make_plot, theme
+from nnsim.widgets.plots import (BOUNDARY_COLOR, CLASS_SYMBOLS, class_color, line_width, long_series, make_plot,
+                                 theme)
 
 MAX_HISTORY = 50
 
@@ -86,6 +88,10 @@ learns its class against all the others. Click to add your own points (left) or 
         "4 classes, one neuron per class": dict(dataset="multi4", lr=0.1),
     }
 
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.runner.playing_changed.connect(self._on_play_state)
+
     def make_simulation(self, params, seed):
         return PerceptronSimulation(params, seed=seed)
 
@@ -105,21 +111,13 @@ learns its class against all the others. Click to add your own points (left) or 
         long_series(self.errors_curve)
         self.errors_plot.setYRange(0, 5)
         self.errors_plot.setXRange(0.5, 5.5)
-        self.equation = QLabel()
-        self.equation.setTextFormat(Qt.TextFormat.RichText)
-        self.equation.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.equation.setWordWrap(True)
-        self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.equation.setStyleSheet("QLabel { background: palette(base); color: palette(text); padding: 6px; }")
-        eq_scroll = QScrollArea()
-        eq_scroll.setWidget(self.equation)
-        eq_scroll.setWidgetResizable(True)
-        eq_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # (rich text laid out once per new text; it scrolls when the tables are long)
+        self.equation = UpdateTable()
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.errors_widget)
         eq_box = QGroupBox("The update just made")
-        QVBoxLayout(eq_box).addWidget(eq_scroll)
+        QVBoxLayout(eq_box).addWidget(self.equation)
         right.addWidget(eq_box)
         right.setSizes([250, 450])
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -134,7 +132,14 @@ learns its class against all the others. Click to add your own points (left) or 
         self._class_items: list[pg.ScatterPlotItem] = []
         self._legend_classes = -1
         self._boundary_items: list[pg.PlotDataItem] = []
-        self._history_items: list[pg.PlotCurveItem] = []
+        self._boundary_colors: list = []
+        # every earlier boundary in one item (see perceptron_views)
+        self.history_item = FadingLines()
+        self.history_item.setZValue(1)
+        self.data_plot.addItem(self.history_item)
+        self._history_items = [self.history_item]
+        self._drawn: dict[str, object] = {}   # what each layer shows now (skip unchanged data)
+        self._text_stale = False
         self.wrong_item = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen("#D00000", width=2.5),
                                              brush=None, name="misclassified")
         self.current_item = pg.ScatterPlotItem(symbol="o", size=32, pen=pg.mkPen("#000", width=2,
@@ -170,6 +175,9 @@ learns its class against all the others. Click to add your own points (left) or 
         return {"Data and decision boundary": self.data_widget, "Errors per epoch": self.errors_widget}
 
     # ---- rendering (a pure function of the snapshot)
+    # Each layer is drawn only when what it shows changed (most samples move no boundary, an
+    # epoch's errors change once per epoch); the update's table is rich text, laid out again on
+    # every set: at most 8 times a second while playing (exact on every step and when the run stops).
     def render_snapshot(self, snap) -> None:
         X, labels = snap.X, snap.labels
         if self._drawn_X is None or X.shape != self._drawn_X.shape or not np.array_equal(X, self._drawn_X):
@@ -179,37 +187,90 @@ learns its class against all the others. Click to add your own points (left) or 
         n_classes = max(int(snap.n_classes), 2)
         self._ensure_class_items(n_classes)
         binary = snap.weights_raw.shape[0] == 1
-        for k, item in enumerate(self._class_items):
-            mask = labels == k
-            item.setData(pos=X[mask]) if mask.any() else item.setData([], [])
-        wrong = X[snap.misclassified]
-        self.wrong_item.setData(pos=wrong) if len(wrong) else self.wrong_item.setData([], [])
+        if self._changed("points", X, labels, len(self._class_items)):
+            for k, item in enumerate(self._class_items):
+                mask = labels == k
+                item.setData(pos=X[mask]) if mask.any() else item.setData([], [])
+        if self._changed("wrong", X, snap.misclassified):
+            wrong = X[snap.misclassified]
+            self.wrong_item.setData(pos=wrong) if len(wrong) else self.wrong_item.setData([], [])
         last = snap.last
-        if last is not None and 0 <= last.index < len(X):
-            self.current_item.setData(pos=X[last.index:last.index + 1])
+        index = last.index if last is not None and 0 <= last.index < len(X) else -1
+        if self._changed("current", X, index):
+            if index >= 0:
+                self.current_item.setData(pos=X[index:index + 1])
+            else:
+                self.current_item.setData([], [])
+        if self._changed("boundaries", snap.weights_raw, binary, self._box):
+            self._draw_boundaries(snap.weights_raw, binary)
+        if self._changed("history", snap.history_raw, binary, self._box):
+            self._draw_history(snap.history_raw, binary)
+        if self._changed("normal", snap.weights_raw, binary, X):
+            self._draw_normal(snap.weights_raw[0] if binary else None, X)
+        self._draw_errors(np.asarray(snap.epoch_errors))
+        if "text" not in self._drawn or self.text_due("equation"):
+            self._drawn["text"] = ()
+            self._text_stale = False
+            self._render_text(snap)
         else:
-            self.current_item.setData([], [])
-        self._draw_boundaries(snap.weights_raw, binary)
-        self._draw_history(snap.history_raw, binary)
-        self._draw_normal(snap.weights_raw[0] if binary else None, X)
-        errs = np.asarray(snap.epoch_errors)
-        if len(errs):
-            self.errors_curve.setSymbol("o" if len(errs) <= 200 else None)  # dots only while they read
-            self.errors_curve.setData(np.arange(1, len(errs) + 1), errs)
-            self.errors_plot.setYRange(0, max(1, int(errs.max())) * 1.1, padding=0)
-            self.errors_plot.setXRange(0.5, max(5, len(errs)) + 0.5, padding=0)
-        else:
-            self.errors_curve.setData([], [])
-            self.errors_plot.setXRange(0.5, 5.5, padding=0)
+            self._text_stale = True
+
+    def _render_text(self, snap) -> None:
         matrix, cols = confusion_matrix(snap.labels, snap.outputs, snap.n_classes)
         text = perceptron_update_html(snap) + confusion_html(matrix, cols)
         if text != self.equation.text():  # rich text is laid out again on every set: only on change
             self.equation.setText(text)
 
+    def _on_play_state(self, playing: bool) -> None:
+        """The run stopped (pause, convergence, epoch limit): the table shows its last state."""
+        if not playing and self._text_stale and self.snapshot is not None:
+            self._text_stale = False
+            self._render_text(self.snapshot)
+
+    def _changed(self, key: str, *values) -> bool:
+        """Whether ``values`` differ from what the layer ``key`` last drew (then they are kept)."""
+        old = self._drawn.get(key)
+        if old is not None and len(old) == len(values) and all(_same(a, b) for a, b in zip(old, values)):
+            return False
+        self._drawn[key] = tuple(v.copy() if isinstance(v, np.ndarray) else v for v in values)
+        return True
+
+    def _draw_errors(self, errs: np.ndarray) -> None:
+        if not self._changed("errors", errs):
+            return
+        n = len(errs)
+        symbol = "o" if n <= 200 else None  # dots only while they read
+        if self.errors_curve.opts["symbol"] != symbol:
+            self.errors_curve.setSymbol(symbol)
+        # (thousands of epochs make a band of segments: a 1 px line draws it on Qt's fast path,
+        # ~3 ms, where the 2 px antialiased line took ~30 ms, and looks the same)
+        width = line_width(2.0) if n <= 200 else 1.0
+        pen = pg.mkPen(self.errors_curve.opts["pen"])
+        if pen.widthF() != width:
+            pen.setWidthF(width)
+            self.errors_curve.setPen(pen)
+        if n:
+            self.errors_curve.setData(np.arange(1, n + 1), errs)
+        else:
+            self.errors_curve.setData([], [])
+        # the axes move in steps (not at every epoch: each move lays the axis and its ticks out)
+        x_max = self._drawn.get("errors_x", 5)
+        if n > x_max or n <= x_max / 2:
+            x_max = 5 if n <= 5 else int(np.ceil(n * 1.25))
+            self._drawn["errors_x"] = x_max
+        y_top = max(1, int(errs.max())) * 1.1 if n else None
+        if self._changed("errors_range", x_max, y_top):
+            if y_top is not None:
+                self.errors_plot.setYRange(0, y_top, padding=0)
+            self.errors_plot.setXRange(0.5, x_max + 0.5, padding=0)
+
     def restyle_views(self) -> None:
         fg = theme().fg
         self.current_item.setPen(pg.mkPen(fg, width=2, style=Qt.PenStyle.DashLine))
         self.errors_curve.setPen(pg.mkPen(theme().muted, width=2))
+        # (draw every layer and the table again: the rich text carries the theme's colours)
+        self._drawn = {k: v for k, v in self._drawn.items() if k in ("errors_x",)}
+        self._boundary_colors = []
 
     def _ensure_class_items(self, n: int):
         while len(self._class_items) < n:
@@ -243,37 +304,38 @@ learns its class against all the others. Click to add your own points (left) or 
         while len(self._boundary_items) < len(W):
             k = len(self._boundary_items)
             item = pg.PlotDataItem([], [], name=f"boundary {k}")
+            item._nnsim_base_width = 3.0  # (plots.restyle_plot scales it by the mode's line factor)
             item.setZValue(4)
             self.data_plot.addItem(item)
             self._boundary_items.append(item)
+        box = self._line_box()
         for k, item in enumerate(self._boundary_items):
-            seg = boundary_segment(W[k], self._line_box()) if k < len(W) else None
+            seg = boundary_segment(W[k], box) if k < len(W) else None
             color = BOUNDARY_COLOR if binary else class_color(k)
-            item.setPen(pg.mkPen(color, width=3))
+            rgba = pg.mkColor(color).rgba()
+            if k >= len(self._boundary_colors) or self._boundary_colors[k] != rgba:  # (pens only on change)
+                del self._boundary_colors[k:]
+                item.setPen(pg.mkPen(color, width=line_width(3.0)))
+                self._boundary_colors.append(rgba)
             item.setData(*seg) if seg is not None else item.setData([], [])
 
     def _draw_history(self, H: np.ndarray, binary: bool):
-        n_lines = H.shape[0] * H.shape[1] if H.ndim == 3 else 0
-        while len(self._history_items) < min(n_lines, MAX_HISTORY * 4):
-            item = pg.PlotCurveItem([], [])
-            item.setZValue(1)
-            self.data_plot.addItem(item)
-            self._history_items.append(item)
-        used = 0
-        h = H.shape[0] if n_lines else 0
+        """Earlier boundaries, oldest first, fading: one FadingLines item holds them all."""
+        box = self._line_box()
+        rows, colors = [], []
+        h = H.shape[0] if H.ndim == 3 else 0
         for age_idx in range(h):  # oldest first
-            alpha = int(25 + 110 * (age_idx + 1) / h)
+            alpha = ink_alpha(int(25 + 110 * (age_idx + 1) / h))
             for k in range(H.shape[1]):
-                if used >= len(self._history_items):
+                if len(rows) >= MAX_HISTORY * 4:
                     break
-                item = self._history_items[used]
-                used += 1
-                color = class_color(k, alpha) if not binary else _with_alpha(BOUNDARY_COLOR, alpha)
-                seg = boundary_segment(H[age_idx, k], self._line_box())
-                item.setPen(pg.mkPen(color, width=1.3))
-                item.setData(*seg) if seg is not None else item.setData([], [])
-        for item in self._history_items[used:]:
-            item.setData([], [])
+                seg = boundary_segment(H[age_idx, k], box)
+                if seg is None:
+                    continue
+                (xa, xb), (ya, yb) = seg
+                rows.append((xa, ya, xb, yb))
+                colors.append(class_color(k, alpha) if not binary else _with_alpha(BOUNDARY_COLOR, alpha))
+        self.history_item.set_lines(np.array(rows, dtype=np.float64).reshape(-1, 4), colors)
 
     def _draw_normal(self, w, X):
         if w is None or len(X) == 0 or np.hypot(w[1], w[2]) < 1e-12:
@@ -342,6 +404,17 @@ learns its class against all the others. Click to add your own points (left) or 
             return False
         self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
         return True
+
+
+def _same(a, b) -> bool:
+    """Equal values (arrays: same shape and elements, NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+            return bool(np.array_equal(a, b, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    return a == b
 
 
 def _with_alpha(color: str, alpha: int):

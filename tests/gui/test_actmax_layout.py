@@ -181,7 +181,9 @@ def test_views_are_covered_while_the_ascent_or_the_network_is_recomputed(panel, 
 
 
 @pytest.mark.parametrize("theme_name", ["light", "contrast", "dark"])
-def test_confusion_counts_read_in_every_theme(panel, theme_name, light_style):
+def test_confusion_counts_read_in_every_theme(panel, qtbot, theme_name, light_style):
+    panel.tabs.setCurrentIndex(2)  # (a tab hidden until now is drawn once it is shown)
+    qtbot.waitUntil(lambda: panel.confusion.isVisible() and panel.confusion.matrix(0) is not None, timeout=5000)
     plots.set_style(theme_name)
     panel.confusion.restyle()
     m = panel.confusion._mats[0]

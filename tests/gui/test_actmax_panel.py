@@ -191,7 +191,14 @@ def test_save_and_load_weights(panel, qtbot, tmp_path):
     panel.error_dialog.close()
 
 
-def test_training_tab_shows_the_test_digits_confusion_matrix(panel, tmp_path):
+def show_tab(qtbot, panel, index):
+    """Open a tab as the user does: a tab hidden until now is drawn once it is shown."""
+    panel.tabs.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: panel.tabs.widget(index).isVisible() and not panel._redraw_queued, timeout=5000)
+
+
+def test_training_tab_shows_the_test_digits_confusion_matrix(panel, qtbot, tmp_path):
+    show_tab(qtbot, panel, 2)
     snap = panel.snapshot
     M = panel.confusion.matrix(0)
     np.testing.assert_array_equal(M, snap.test_confusion)
