@@ -12,7 +12,6 @@ Left click on a heatmap adds a point of the chosen class, right click removes th
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +32,9 @@ from nnsim.widgets.confusion import ConfusionView
 from nnsim.widgets.network_diagram import NEG_COLOR, POS_COLOR, NetworkDiagram
 from nnsim.widgets.plots import make_plot, pt, theme
 
-#: while playing, text (tables, equations, titles) is refreshed at most this often: numbers that
-#: change 30 times a second cannot be read, and laying out rich text every frame is not free
-TEXT_INTERVAL = 0.2
+#: while playing, a large network diagram's lines (NetworkDiagram.heavy) are refreshed at most
+#: this often (s)
+DIAGRAM_INTERVAL = 0.1
 
 POS_HEX, NEG_HEX = ("#%02x%02x%02x" % c for c in (POS_COLOR, NEG_COLOR))
 
@@ -96,6 +95,16 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     return area
+
+
+def _page(view: QWidget) -> QWidget:
+    """A tab page holding ``view`` edge to edge (a page of its own, like the other tabs': what the
+    frames skip while the tab is hidden is the page)."""
+    page = QWidget()
+    lay = QVBoxLayout(page)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(view)
+    return page
 
 
 class MLPPanel(Panel):
@@ -235,9 +244,9 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         self.act_curve = self.act_plot.plot([], [], pen=pg.mkPen("#0072B2", width=3), name="φ(z)")
         self.dact_curve = self.act_plot.plot([], [], pen=pg.mkPen("#D55E00", width=3, style=Qt.PenStyle.DashLine),
                                              name="φ′(z)")
-        self.tabs.addTab(self.act_widget, "φ, φ′")
+        self.tabs.addTab(_page(self.act_widget), "φ, φ′")
         self.confusion = ConfusionView(("Training set", "Test set"), empty_text="no test set")
-        self.tabs.addTab(self.confusion, "Confusion")
+        self.tabs.addTab(_page(self.confusion), "Confusion")
         self.tabs.setTabToolTip(self.tabs.count() - 1, "Accuracy and confusion matrices of the run shown "
                                 "inside (rows: true class, columns: predicted class)")
         self.tabs.setCurrentIndex(1)
@@ -272,7 +281,6 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
 
         self._drawn_points = None
         self._drawn_regions: list = []
-        self._text_time = 0.0
         self._act_drawn = None  # (activation, φ, φ′) last drawn in the φ plot
         self._banner_key = None
 
@@ -296,7 +304,6 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         for label in (self.runs_label, self.equation, self.gradcheck_label):
             if label.styleSheet() != css:
                 label.setStyleSheet(css)
-        self._text_time = 0.0
 
     def figures(self) -> dict:
         return {"Loss curves": self.loss_widget, "Decision regions": self.regions,
@@ -304,13 +311,10 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
                 "Confusion matrices": self.confusion}
 
     # ---- rendering (a pure function of the snapshot) -------------------------------------------
-    def _text_due(self) -> bool:
-        """Refresh text now? Always when paused (the final state); else at most every TEXT_INTERVAL."""
-        now = time.monotonic()
-        if not self.runner.playing or now - self._text_time >= TEXT_INTERVAL:
-            self._text_time = now
-            return True
-        return False
+    # Per frame only what the user can see is touched, and only where it changed: views on hidden
+    # tabs are skipped (Panel.view_shown; drawn when shown and before an export), the rich text
+    # (titles, the tabs' tables and equations) at most 8 times a second while playing
+    # (Panel.text_due) and only when its text changed.
 
     def show_message(self, html: str, kind: str = "info") -> None:
         """(The banner's stylesheet is only re-applied when the message changes.)"""
@@ -320,7 +324,25 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
         super().show_message(html, kind)
 
     def render_snapshot(self, snap) -> None:
-        text = self._text_due()
+        text = self.text_due("mlp text")
+        if self.view_shown(self.regions):
+            self._render_regions(snap, text)
+        if self.view_shown(self.loss_widget):
+            self.loss.draw(snap)
+        inspected = snap.runs[snap.inspect - 1]
+        if self.view_shown(self.units_box):
+            self._set_box_title(self.units_box,
+                                f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)})")
+            self.units.set_maps(snap.unit_maps, snap.unit_layer, snap.unit_index, snap.unit_dead, snap.hidden)
+        if self.view_shown(self.diagram_box):
+            self._render_diagram(snap)
+        if self.view_shown(self.confusion):
+            self._render_confusion(snap, inspected)
+        if self.view_shown(self.act_widget):
+            self._render_activation(snap)
+        self._render_tab(snap, text)
+
+    def _render_regions(self, snap, text: bool) -> None:
         n = len(snap.runs)
         self.regions.set_runs(n)
         key = (snap.X_train.tobytes(), snap.X_test.tobytes(), snap.extent, n)
@@ -329,47 +351,48 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
             self._drawn_points = key
             self._drawn_regions = [None] * n
         for k, r in enumerate(snap.runs):
-            if self._drawn_regions[k] is not r.region_class or self._drawn_regions[k] is None:
+            # (the engine hands over the same arrays while a run's weights do not change)
+            if self._drawn_regions[k] is not r.region_class:
                 self.regions.set_region(k, region_rgb(r.region_class, r.region_conf), r.region_class,
                                         r.region_conf, f"run {r.index}, eta={r.lr:g}")
                 self._drawn_regions[k] = r.region_class
-            if text or self.regions.plots[k].titleLabel.text == "":
+            if text or self.regions.title(k) == "":
                 self.regions.set_title(k, self._run_title(r, snap))
-        self.loss.draw(snap)
-        inspected = snap.runs[snap.inspect - 1]
-        self._set_box_title(self.units_box, f"Hidden units of run {snap.inspect} (η = {mlp_text.num(inspected.lr)})")
-        self.units.set_maps(snap.unit_maps, snap.unit_layer, snap.unit_index, snap.unit_dead, snap.hidden)
+
+    def _render_diagram(self, snap) -> None:
         dead = [snap.unit_dead[snap.unit_layer == l] for l in range(1, len(snap.sizes) - 1)]
         e = snap.explanation
+        # (a large network's lines cost ~10 ms to stroke again: while playing, at most 10 times a
+        # second; every step and pause shows them exactly)
+        edges = not self.diagram.heavy or self.text_due("mlp diagram", DIAGRAM_INTERVAL)
         self.diagram.set_network(snap.sizes, snap.weights, self._layer_names(snap),
                                  selected=(e.layer, e.i, e.j) if e is not None else None, dead=dead,
                                  n_classes=snap.n_classes, biases=snap.biases,
-                                 short_names=self._layer_names(snap, short=True))
+                                 short_names=self._layer_names(snap, short=True), edges=edges)
         self._set_box_title(self.diagram_box, f"Network of run {snap.inspect}")
         faint = " (|w| &lt; ¼ max not drawn)" if self.diagram.faint_hidden else ""
         key = (f"<span style='color:{POS_HEX}'>■</span>&nbsp;w&nbsp;&gt;&nbsp;0 &nbsp; "
                f"<span style='color:{NEG_HEX}'>■</span>&nbsp;w&nbsp;&lt;&nbsp;0{faint}")
         if self.diagram_key.text() != key:
             self.diagram_key.setText(key)
-        self._render_confusion(snap, inspected)
-        self._render_activation(snap)
-        if text:
-            self._render_tab(snap)
 
-    def _render_tab(self, snap) -> None:
-        """Only the visible tab is drawn (rich-text layout is not free); switching tabs draws it."""
-        page = self.tabs.currentIndex()
-        if page == 0:
-            self.runs_label.setText(mlp_text.runs_table_html(snap))
-        elif page == 1:
-            self.equation.setText(mlp_text.explanation_html(snap))
-        elif page == 2:
-            self.gradcheck_label.setText(mlp_text.gradcheck_html(snap))
-        # (the φ tab, page 3, and the confusion tab, page 4, are drawn every frame by render_snapshot)
+    def _render_tab(self, snap, text: bool = True) -> None:
+        """The rich-text pages (laying rich text out is not free): only the one shown, only when
+        ``text`` is due (or the page is still empty) and only when its text changed; a page is
+        drawn when its tab is chosen (and every page before an export)."""
+        for page, label, make in ((0, self.runs_label, mlp_text.runs_table_html),
+                                  (1, self.equation, mlp_text.explanation_html),
+                                  (2, self.gradcheck_label, mlp_text.gradcheck_html)):
+            if not self.view_shown(self.tabs.widget(page)) or not (text or label.text() == ""):
+                continue
+            html = make(snap)
+            if html != label.text():
+                label.setText(html)
+        # (the φ tab, page 3, and the confusion tab, page 4, are drawn by render_snapshot when shown)
 
     def _render_activation(self, snap) -> None:
-        """φ and φ′: redrawn only when they change, but also while the tab is hidden, so that an
-        export or the lab report never holds an empty plot."""
+        """φ and φ′: redrawn only when they change (and not while their tab is hidden: Panel draws
+        it when shown and before an export)."""
         z, phi, dphi = snap.act_curve
         last = self._act_drawn
         if last is not None and last[0] == snap.hidden and np.array_equal(last[1], phi) and np.array_equal(last[2], dphi):
@@ -382,8 +405,8 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
             self.act_plot.setTitle(title)
 
     def _render_confusion(self, snap, r) -> None:
-        """The inspected run's matrices (cheap when unchanged: drawn every frame, also when the tab is
-        hidden, so exports and the lab report always show the current state)."""
+        """The inspected run's matrices (ConfusionView only touches what changed; not drawn while
+        the tab is hidden: Panel draws it when shown and before an export or the lab report)."""
         state = {"diverged": f": diverged at step {r.diverged_at}",
                  "stopped": f": stopped early, weights of step {r.best_step}"}.get(r.state, "")
         c = run_color(r.index - 1)
@@ -449,7 +472,6 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
     def _on_edge_clicked(self, layer: int, i: int, j: int):
         self.set_params(self.params.replace(eq_layer=layer, eq_from=i, eq_to=j))
         self.tabs.setCurrentIndex(1)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
 
     def _current_points(self):
         snap = self.snapshot

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from nnsim.panels import mlp_text
 from nnsim.panels.mlp_views import run_color
@@ -46,6 +46,9 @@ class LossView(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.getAxis("left").setStyle(maxTickLevel=0)
         self.plot.disableAutoRange()          # ranges are set by _set_ranges (see there)
+        for name in ("left", "bottom"):       # (the grid and ticks lie under the curves, which change
+            # every frame: copied from a pixmap until the range changes)
+            self.plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # the legend: the two line styles, then one colour per run (entries change only when the
         # number of runs, a run's state or the test option changes, never per frame)
         self.legend = add_legend(self.plot, "auto")     # right of a wide plot, below a tall one
@@ -72,6 +75,7 @@ class LossView(QWidget):
         self._markers: list[pg.PlotDataItem] = []
         self._axes = self._x_range = self._y_range = None
         self._snap = None
+        self._drawn: dict[int, tuple] = {}   # run index → what its curves show (see _same)
 
     def _on_option(self, _checked=False):
         self._axes = self._y_range = None
@@ -163,21 +167,23 @@ class LossView(QWidget):
             if not visible:
                 continue
             r = snap.runs[k]
-            steps = r.steps.astype(float)
-            y_tr, y_te = r.train_loss, r.test_loss
-            if log:   # a log axis drops values <= 0; show them as gaps
-                y_tr = np.where(y_tr > 0, y_tr, np.nan)
-                y_te = np.where(y_te > 0, y_te, np.nan)
-            tr.setData(steps, y_tr, connect="finite")
-            te.setData(steps, y_te, connect="finite")
-            marks = []
-            if r.state == "diverged" and len(steps):
-                marks.append((steps[-1], r.train_loss[-1]))
-            if r.best_step >= 0 and r.state == "stopped":
-                i = int(np.argmin(np.abs(r.steps - r.best_step)))
-                marks.append((steps[i], r.test_loss[i]))
-            pts = np.array(marks, dtype=float).reshape(-1, 2)
-            mk.setData(pts[:, 0], pts[:, 1])
+            if not self._same(k, r, log):     # (a diverged or stopped run's curves stay as they are)
+                steps = r.steps.astype(float)
+                y_tr, y_te = r.train_loss, r.test_loss
+                if log:   # a log axis drops values <= 0; show them as gaps
+                    y_tr = np.where(y_tr > 0, y_tr, np.nan)
+                    y_te = np.where(y_te > 0, y_te, np.nan)
+                tr.setData(steps, y_tr, connect="finite")
+                te.setData(steps, y_te, connect="finite")
+                marks = []
+                if r.state == "diverged" and len(steps):
+                    marks.append((steps[-1], r.train_loss[-1]))
+                if r.best_step >= 0 and r.state == "stopped":
+                    i = int(np.argmin(np.abs(r.steps - r.best_step)))
+                    marks.append((steps[i], r.test_loss[i]))
+                pts = np.array(marks, dtype=float).reshape(-1, 2)
+                if len(pts) or len(mk.xData if mk.xData is not None else ()):
+                    mk.setData(pts[:, 0], pts[:, 1])
             label = f"η = {mlp_text.num(r.lr)}"
             if r.state == "diverged":
                 label += f" (diverged at step {r.diverged_at})"
@@ -188,6 +194,14 @@ class LossView(QWidget):
             entries.append((self._run_samples[k], label))
         self._set_legend(entries)
         self._set_ranges(snap, log, show_test)
+
+    def _same(self, k: int, r, log: bool) -> bool:
+        """Whether run k's curves and marker already show these data (then nothing is set)."""
+        now = (log, r.state, r.best_step, r.steps, r.train_loss, r.test_loss)
+        last = self._drawn.get(k)
+        self._drawn[k] = now
+        return (last is not None and last[:3] == now[:3]
+                and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(last[3:], now[3:])))
 
     def _set_ranges(self, snap, log: bool, show_test: bool) -> None:
         """x: 0 to the horizon (the curves grow towards it); y: the data's range, only changed when

@@ -6,7 +6,11 @@ to the largest |w| of the network). One chosen weight is highlighted; clicking n
 Lines are drawn as eight ``PlotCurveItem``s (sign × width class) with ``connect="pairs"``, without
 antialiasing (antialiased thick lines cost Qt's raster engine about 7× more: 47 ms instead of 7 ms
 per redraw for a 2-16-16-2 network). Above :data:`MANY_EDGES` weights the faintest class (|w| below a
-quarter of the largest) is left out, which keeps a 2-64-64-3 network near 20 ms.
+quarter of the largest) is left out, which keeps a 2-64-64-3 network near 20 ms. The lines are
+given new data only when an edge changes class (the picture shows nothing finer), and only the
+classes that changed; semi-transparent wide lines are what costs (opaque ones are several times
+cheaper), so the panel refreshes a large (:attr:`~NetworkDiagram.heavy`) diagram's lines at most
+10 times a second while playing.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ WIDTHS = (0.7, 1.6, 3.0, 5.0)
 ALPHAS = (70, 130, 190, 240)
 EDGES = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01))
 MANY_EDGES = 1500
+#: above this many weights a redraw of the lines costs about 10 ms or more (Qt strokes each
+#: semi-transparent wide line on its own): see ``set_network(edges=…)`` and :attr:`heavy`
+HEAVY_EDGES = 400
+_UPPER = [e[1] for e in EDGES]
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -74,8 +82,12 @@ class NetworkDiagram(pg.PlotWidget):
         self._sizes = ()
         self._ys: list[np.ndarray] = []
         self._weights = ()
+        self._edge_xy = (np.zeros(0), np.zeros(0))   # both ends of every weight's line (see _build)
+        self._edge_codes = None                      # sign × width class of every edge drawn
+        self._selected_line = None                   # the highlighted edge's ends drawn
         self._brush_key = None
         self.faint_hidden = False
+        self.heavy = False            # more than HEAVY_EDGES weights (costly to redraw)
         self._biases = ()
         self._names = ()
         plot.scene().sigMouseClicked.connect(self._on_clicked)
@@ -83,13 +95,15 @@ class NetworkDiagram(pg.PlotWidget):
         plot.getViewBox().sigResized.connect(self.fit_labels)
 
     def set_network(self, sizes, weights, layer_names, selected=None, dead=None, n_classes=0,
-                    biases=None, short_names=None) -> None:
+                    biases=None, short_names=None, edges: bool = True) -> None:
         """Draw ``weights`` (list of (n_l, n_{l+1}) arrays) of a network with ``sizes``.
         ``layer_names``: a label per column (``short_names``: shorter ones, used when the long ones
         would run into each other; when neither fits, the columns are not labelled); ``selected``:
         (l, i, j) 1-based or None; ``dead``: per hidden layer a bool array (units drawn grey);
         ``n_classes`` colours the output units; ``biases`` (one array per layer after the input) are
-        shown when hovering a unit."""
+        shown when hovering a unit. ``edges=False`` keeps the lines drawn as they are (the hover
+        and click texts still use these weights): a caller may refresh a :attr:`heavy` diagram's
+        lines less often than every frame while a run plays."""
         sizes = tuple(int(s) for s in sizes)
         self._biases = tuple(np.asarray(b, dtype=float).ravel() for b in biases) if biases is not None else ()
         self._names = tuple(str(n) for n in layer_names)
@@ -100,47 +114,56 @@ class NetworkDiagram(pg.PlotWidget):
             self._key = key
             self._brush_key = None
         self._weights = tuple(np.asarray(W, dtype=float) for W in weights)
-        big = max((float(np.abs(W).max()) for W in self._weights if W.size), default=0.0)
-        big = big if np.isfinite(big) and big > 0 else 1.0
-        parts = {k: ([], []) for k in self._edge_items}
-        self.faint_hidden = sum(W.size for W in self._weights) > MANY_EDGES
-        for l, W in enumerate(self._weights):
-            y0, y1 = self._ys[l], self._ys[l + 1]
-            ii, jj = np.meshgrid(np.arange(W.shape[0]), np.arange(W.shape[1]), indexing="ij")
-            w = W.ravel()
-            mag = np.nan_to_num(np.abs(w) / big)
-            cls = np.clip(np.searchsorted([e[1] for e in EDGES], mag, side="right"), 0, len(WIDTHS) - 1)
-            xs = np.empty(2 * w.size)
-            ys = np.empty(2 * w.size)
-            xs[0::2], xs[1::2] = l, l + 1
-            ys[0::2], ys[1::2] = y0[ii.ravel()], y1[jj.ravel()]
-            for (sign, b) in parts:
-                if b == 0 and self.faint_hidden:
-                    continue
-                mask = (cls == b) & ((w >= 0) if sign > 0 else (w < 0))
-                if mask.any():
-                    m2 = np.repeat(mask, 2)
-                    parts[(sign, b)][0].append(xs[m2])
-                    parts[(sign, b)][1].append(ys[m2])
-        for k, item in self._edge_items.items():
-            xs, ys = parts[k]
-            if xs:
-                item.setData(np.concatenate(xs), np.concatenate(ys), connect="pairs")
-            else:
-                item.setData([], [])
+        n_edges = sum(W.size for W in self._weights)
+        self.faint_hidden = n_edges > MANY_EDGES
+        self.heavy = n_edges > HEAVY_EDGES
+        if edges or self._edge_codes is None:
+            self._draw_edges()
         brush_key = (sizes, n_classes, tuple(tuple(map(bool, d)) for d in (dead or ())))
         if brush_key != self._brush_key:
             self._set_brushes(sizes, dead, n_classes)
             self._brush_key = brush_key
+        line = ()
         if selected is not None and 1 <= selected[0] <= len(self._weights):
             l, i, j = selected
             W = self._weights[l - 1]
             if 1 <= i <= W.shape[0] and 1 <= j <= W.shape[1]:
-                self._selected.setData([l - 1, l], [self._ys[l - 1][i - 1], self._ys[l][j - 1]])
-            else:
-                self._selected.setData([], [])
-        else:
-            self._selected.setData([], [])
+                line = ((l - 1, l), (float(self._ys[l - 1][i - 1]), float(self._ys[l][j - 1])))
+        if line != self._selected_line:
+            self._selected.setData(*(np.array(v, float) for v in (line or ([], []))))
+            self._selected_line = line
+
+    def _draw_edges(self) -> None:
+        """Each weight's line into the item of its sign and width class. The picture only shows
+        these classes, so the items are given new data only when an edge changes class (while
+        training, most frames change none: the diagram is then not repainted at all)."""
+        big = max((float(np.abs(W).max()) for W in self._weights if W.size), default=0.0)
+        big = big if np.isfinite(big) and big > 0 else 1.0
+        codes = []
+        for W in self._weights:
+            w = W.ravel()
+            mag = np.nan_to_num(np.abs(w) / big)
+            cls = np.clip(np.searchsorted(_UPPER, mag, side="right"), 0, len(WIDTHS) - 1)
+            code = 2 * cls + (w < 0)              # sign × width class of every edge
+            if self.faint_hidden:
+                code[cls == 0] = -1
+            codes.append(code)
+        codes = np.concatenate(codes) if codes else np.zeros(0, np.intp)
+        old = self._edge_codes
+        if old is not None and np.array_equal(codes, old):
+            return
+        self._edge_codes = codes
+        xs, ys = self._edge_xy
+        for (sign, b), item in self._edge_items.items():
+            code = 2 * b + (sign < 0)
+            mask = codes == code
+            if old is not None and len(old) == len(codes) and np.array_equal(mask, old == code):
+                continue           # (this class kept its edges: its cached picture stays)
+            m2 = np.repeat(mask, 2)
+            if m2.any():
+                item.setData(xs[m2], ys[m2], connect="pairs")
+            elif item.xData is None or len(item.xData):
+                item.setData([], [])
 
     def _set_brushes(self, sizes, dead, n_classes):
         brushes = []
@@ -166,6 +189,19 @@ class NetworkDiagram(pg.PlotWidget):
         ys = np.concatenate(self._ys)
         size = 14 if max(sizes) <= 16 else (9 if max(sizes) <= 32 else 6)
         self._nodes.setData(xs, ys, size=size)
+        # both ends of every weight's line, layer by layer, W row-major (the order of _draw_edges)
+        ex, ey = [], []
+        for l in range(len(sizes) - 1):
+            ii, jj = np.meshgrid(np.arange(sizes[l]), np.arange(sizes[l + 1]), indexing="ij")
+            x = np.empty(2 * ii.size)
+            y = np.empty(2 * ii.size)
+            x[0::2], x[1::2] = l, l + 1
+            y[0::2], y[1::2] = self._ys[l][ii.ravel()], self._ys[l + 1][jj.ravel()]
+            ex.append(x)
+            ey.append(y)
+        self._edge_xy = (np.concatenate(ex), np.concatenate(ey)) if ex else (np.zeros(0), np.zeros(0))
+        self._edge_codes = None
+        self._selected_line = None
         for l, _name in enumerate(layer_names):
             t = pg.TextItem(anchor=(0.5, 0))
             t.setPos(l, -0.56)

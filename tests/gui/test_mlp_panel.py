@@ -179,6 +179,7 @@ def test_render_is_a_pure_function_of_the_snapshot(panel, qtbot):
     sim = MLPSimulation(MLPParams(dataset="spirals3", n_points=90, runs=6, layers=1, units=4), seed=2)
     sim.step(3)
     snap = sim.snapshot()
+    panel.tabs.setCurrentIndex(panel.tabs.indexOf(panel.confusion.parentWidget()))  # (hidden tabs are skipped)
     panel.render_snapshot(snap)
     assert len(panel.regions.plots) == 6
     np.testing.assert_array_equal(panel.regions.images[5].image,
@@ -194,12 +195,15 @@ def test_confusion_tab_shows_the_inspected_runs_counts_and_exports_them(panel, q
     snap = panel.snapshot
     r = snap.runs[snap.inspect - 1]
     view = panel.confusion
+    assert not view.isVisible()      # (another tab is shown: frames skip it, showing it draws it)
+    panel.tabs.setCurrentIndex(panel.tabs.indexOf(view.parentWidget()))
+    qtbot.waitUntil(lambda: view.matrix(0) is not None and np.array_equal(view.matrix(0), r.train_confusion),
+                    timeout=5000)
     np.testing.assert_array_equal(view.matrix(0), r.train_confusion)
     np.testing.assert_array_equal(view.matrix(1), r.test_confusion)
     assert view.matrix(0).sum() == len(snap.X_train) and view.matrix(1).sum() == len(snap.X_test)
     right = int(np.trace(r.train_confusion))
     assert f"{100 * r.train_acc_now:.1f} % ({right}/{len(snap.X_train)})" in view.title(0)
-    panel.tabs.setCurrentIndex(panel.tabs.indexOf(view))
     assert "rows: true class" in panel.tabs.tabToolTip(panel.tabs.currentIndex())
     M = r.train_confusion
     assert view.cell_text(0, 0, 1).startswith(f"Training set: {M[0, 1]} of the {M[0].sum()} samples of "
@@ -223,8 +227,11 @@ def test_target_loss_pauses_play_where_the_best_run_reaches_it(panel, qtbot):
     panel.transport.target_spin.setValue(0.3)
     panel.transport.target_check.setChecked(True)
     panel.transport.speed_box.setCurrentIndex(panel.transport.speed_box.findData(0.0))
-    qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.runner.playing and panel.snapshot.step_count > 0, timeout=30000)
+    with qtbot.waitSignal(panel.runner.target_reached, timeout=30000) as reached:
+        qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
+    # (the pause is announced before the state it paused at is drawn: wait for that state)
+    qtbot.waitUntil(lambda: not panel.runner.playing and panel.snapshot.step_count == reached.args[0],
+                    timeout=30000)
     snap = panel.snapshot
     running = [r for r in snap.runs if r.state == "running"]
     assert min(r.train_loss[-1] for r in running) <= 0.3                  # full batch: every step
