@@ -82,6 +82,10 @@ CHUNK_SECONDS = 0.008
 #: of every frame interval to input and timers (a 20 ms frame is followed by 9 ms idle at 34
 #: frames/s); how long the window can stall is the cost of one frame, not this share
 GUI_SHARE = 0.7
+#: the same at "as fast as possible" (and Step N): drawing holds the GIL, which the engine's Python
+#: between kernel calls (and its snapshots) needs too; at 0.7 a heavy panel left the engine a third
+#: of its headless rate, at 0.2 it keeps most of it and the picture still moves several times a second
+FAST_GUI_SHARE = 0.2
 
 
 def screen_refresh_rate() -> float:
@@ -321,8 +325,10 @@ class _Worker(QObject):
             self._emit(force=True)
 
     def _frame_interval(self) -> float:
-        """Seconds between two frames: the fps cap, or more when the GUI is slow to draw them."""
-        return max(self._min_interval, self._gui_cost / GUI_SHARE)
+        """Seconds between two frames: the fps cap, or more when the GUI is slow to draw them
+        (as fast as possible and Step N: the engine comes first, FAST_GUI_SHARE)."""
+        share = GUI_SHARE if self._speed > 0 and self._budget is None else FAST_GUI_SHARE
+        return max(self._min_interval, self._gui_cost / share)
 
     # ---- internals
     def _set_playing(self, playing: bool):

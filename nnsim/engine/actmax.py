@@ -700,7 +700,9 @@ class FeatureVizSimulation(SimulationBase):
         self._order = np.empty(0, np.int64)
         self._pos = 0
         self._epoch = 0
-        self._grad = np.empty(self.net.n_params)
+        # scratch for train_batch; zeroed, not np.empty: it is part of a saved state, and
+        # uninitialised memory may hold NaN bit patterns that the state check rightly refuses
+        self._grad = np.zeros(self.net.n_params)
         self._batch_loss: list[float] = []
         self._ep_sum = [0.0, 0, 0]  # summed loss, correct, samples in the current epoch
         self._hist = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}

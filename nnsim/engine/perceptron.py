@@ -171,8 +171,9 @@ class Perceptron:
         self.bias = bool(bias)
         self.weights = init_weights(np.random.default_rng(seed), self.n_outputs, self.n_inputs,
                                     init, self.bias)
-        self._buf = (np.empty((self.n_outputs, self.n_inputs + 1)), np.empty(self.n_outputs),
-                     np.empty(self.n_outputs, np.int64), np.empty(2, np.int64))
+        # scratch, zeroed: it travels in a saved state, which must never hold stray NaN bits
+        self._buf = (np.zeros((self.n_outputs, self.n_inputs + 1)), np.zeros(self.n_outputs),
+                     np.zeros(self.n_outputs, np.int64), np.zeros(2, np.int64))
 
     def _inputs(self, X) -> np.ndarray:
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))

@@ -26,7 +26,6 @@ from nnsim.engine import actmax as am
 from nnsim.engine.actmax import (PHASE_READY, PHASE_TRAIN, REGULARIZER_PRESETS, START_LABELS,
                                  FeatureVizParams, FeatureVizSimulation, tile_maps, zero_border)
 from nnsim.engine.cnn import LAYER_LABELS, ConvNet
-from nnsim.engine.datasets import DataFileError
 from nnsim.engine.digits import load_data_file
 from nnsim.panels.actmax_tabs import TrainingTabs
 from nnsim.panels.actmax_views import (DrawCanvas, ImageRow, SquareHolder, color_key, diverging_rgb,
@@ -501,18 +500,15 @@ which digits it mixes up.</p>
     def open_data(self, path: str) -> bool:
         """Load MNIST IDX files (give the images file; the labels file is found next to it) or an image
         CSV (pixels then label per row). On error: a banner and a dialog, and nothing changes."""
-        try:
-            data = load_data_file(path)
-        except DataFileError as exc:
-            self._error("Could not load", path, exc)
-            return False
-        self.params = self.params.replace(dataset="file")
-        self.form.set_params(self.params)
-        self.banner.setProperty("kind", None)
-        self.runner.invoke("set_data", data)
-        self._cover_until_done(f"Loading {data.name} and building an untrained CNN…")
-        self.show_message(f"Loaded {data.name} from {path}; the network starts untrained.", "info")
-        return True
+        def use(data):
+            self.params = self.params.replace(dataset="file")
+            self.form.set_params(self.params)
+            self.banner.setProperty("kind", None)
+            self.runner.invoke("set_data", data)
+            self._cover_until_done(f"Loading {data.name} and building an untrained CNN…")
+            self.show_message(f"Loaded {data.name} from {path}; the network starts untrained.", "info")
+
+        return self.read_data_file(path, load_data_file, use)
 
     def _on_save_clicked(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save weights", "cnn-weights.npz", "NumPy archive (*.npz)")

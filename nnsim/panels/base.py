@@ -40,6 +40,8 @@ BUSY_DELAY_MS = 150
 PREPARING_NOTE_MS = 700
 #: how often the count of ready kernels is refreshed while they are prepared
 KERNEL_POLL_MS = 300
+#: data files larger than this are read off the GUI thread (see Panel.read_data_file)
+DATA_BACKGROUND_BYTES = 2_000_000
 #: while playing, tables and long captions are updated at most this often (seconds); see text_due
 TEXT_INTERVAL = 0.125
 
@@ -369,6 +371,49 @@ class Panel(QWidget):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.error_dialog = box
+
+    def read_data_file(self, path, read, use) -> bool:
+        """Open a user's data file: ``read(path)`` (no Qt; raises DataFileError) gives the data,
+        ``use(data)`` puts it to work. A file over DATA_BACKGROUND_BYTES is read in a thread behind
+        a progress dialog with Cancel, the window responsive; any problem is a message and nothing
+        changes. Returns False when the file was refused at once."""
+        import os
+
+        from nnsim.engine.datafiles import DataFileError
+        from nnsim.engine.state import quote
+
+        def refuse(exc: BaseException) -> None:
+            if not isinstance(exc, DataFileError):  # (a bug in a reader must not take the app down)
+                exc = DataFileError(f"{type(exc).__name__}: {quote(str(exc), 120)}", path=path)
+            self.show_file_error(path, exc)
+
+        try:
+            big = os.path.getsize(path) > DATA_BACKGROUND_BYTES
+        except OSError:
+            big = False
+        if not big:
+            try:
+                data = read(path)
+            except Exception as exc:  # noqa: BLE001
+                refuse(exc)
+                return False
+            use(data)
+            return True
+        from nnsim.widgets.loader import Cancelled, load_in_background
+
+        def done(data, error):
+            if self._closed:
+                return
+            if isinstance(error, Cancelled):
+                self.show_message(f"Reading {html.escape(os.path.basename(str(path)))} was cancelled; "
+                                  "nothing was changed.", "info")
+            elif error is not None:
+                refuse(error)
+            else:
+                use(data)
+
+        load_in_background(self, f"Reading {os.path.basename(str(path))}…", lambda: read(path), done)
+        return True
 
     def status_message(self, snap) -> tuple[str, str]:
         """Banner text and kind for a snapshot's status; panels may refine it."""

@@ -23,7 +23,9 @@ from nnsim.engine.base import DIVERGED, FINISHED
 from nnsim.engine.recurrent_sim import RecurrentParams, RecurrentSimulation
 from nnsim.panels.base import Panel
 from nnsim.panels.lstm_text import james_table, sparse_table, step_table
-from nnsim.panels.lstm_views import SHORT, FlowPlot, Inspector, TrainingPlots
+from nnsim.panels.lstm_plots import FlowPlot, TrainingPlots
+from nnsim.panels.lstm_style import SHORT
+from nnsim.panels.lstm_views import Inspector
 from nnsim.widgets.plots import theme
 
 MAX_UNITS = 4
@@ -148,9 +150,10 @@ pair (with and without clipping); and the next-character preset with “Look for
         llay.addStretch(1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.flow, "Gradients")
+        # (each view in a page of its own: a page the user cannot see is not drawn, see render_snapshot)
+        self.tabs.addTab(self._page(self.flow), "Gradients")
         self.tabs.setTabToolTip(0, "‖∂L_T/∂h_t‖ from the last step back in time, log scale")
-        self.tabs.addTab(self.training, "Training")
+        self.tabs.addTab(self._page(self.training), "Training")
         self.tabs.setTabToolTip(1, "Loss, % right and gradient norm per minibatch")
         self.tabs.addTab(self._scrolled(self.steps_label), "Steps at t")
         self.tabs.setTabToolTip(2, "The lecture's four steps with the numbers at the time cursor")
@@ -217,6 +220,20 @@ pair (with and without clipping); and the next-character preset with “Look for
             label.setStyleSheet(sheet)
 
     @staticmethod
+    def _page(widget: QWidget) -> QWidget:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(widget)
+        return page
+
+    @staticmethod
+    def _set_text(label: QLabel, text: str) -> None:
+        """A label's text, set only when it changes (each setText lays the rich text out again)."""
+        if label.text() != text:
+            label.setText(text)
+
+    @staticmethod
     def _scrolled(widget: QWidget) -> QScrollArea:
         s = QScrollArea()
         s.setWidget(widget)
@@ -230,20 +247,25 @@ pair (with and without clipping); and the next-character preset with “Look for
 
     # ---- rendering (a pure function of the snapshot and the followed units) -----------------------
     def render_snapshot(self, snap) -> None:
-        H = snap.arrays["h"].shape[1]
-        units = [u for u in self.units if u < H] or [0]
-        self.inspector.render(snap, units)
-        self.steps_label.setText(step_table(snap, snap.t, units))
-        self.flow.render(snap)
-        self.training.render(snap, self.params.clip)
-        self.headline.setText(self._headline(snap))
-        self.gender_button.setEnabled(snap.task == "chars")
+        """Every frame: the time-axis view; the tab shown beside it (the others when they are shown
+        or exported); the headline and the table of numbers at most 8 times a second while playing
+        (exact on every step and pause), each only when its text changed."""
         if snap.gender_units and snap.gender_units != getattr(self, "_gender_seen", None):
             self._gender_seen = snap.gender_units        # follow the two strongest units, once
             self.units = [u for u, _ in snap.gender_units[1][:2]]
             self.units_edit.setText(", ".join(str(u) for u in self.units))
-            self.inspector.render(snap, self.units)
-            self.steps_label.setText(step_table(snap, snap.t, self.units))
+        H = snap.arrays["h"].shape[1]
+        units = [u for u in self.units if u < H] or [0]
+        self.inspector.render(snap, units)
+        if self.view_shown(self.steps_label) and self.text_due("lstm steps"):
+            self._set_text(self.steps_label, step_table(snap, snap.t, units))
+        if self.view_shown(self.flow):
+            self.flow.render(snap, text=self.text_due("lstm flow title"))
+        if self.view_shown(self.training):
+            self.training.render(snap, self.params.clip)
+        if self.text_due("lstm headline"):
+            self._set_text(self.headline, self._headline(snap))
+        self.gender_button.setEnabled(snap.task == "chars")
 
     def _headline(self, snap) -> str:
         mode = (f"<b style='color:{theme().good}'>Training</b>: Step = one minibatch update"

@@ -1,13 +1,13 @@
-"""Plot widgets of the LSTM panel.
-
-:class:`Inspector` stacks, on one time axis, the shown sequence (inputs, targets, outputs) over the
-heatmaps (time × units) of the cell's gates and states, and at the bottom the cell state C_t and
-output h_t of the followed units, with the time cursor on every row. :class:`FlowPlot` draws the
-gradient flow ‖∂L_T/∂h_t‖ on a log scale; :class:`TrainingPlots` loss, accuracy and gradient norm.
+"""The LSTM panel's time-axis view: :class:`Inspector` stacks, on one time axis, the shown sequence
+(inputs, targets, outputs) over the heatmaps (time × units) of the cell's gates and states, and at
+the bottom the cell state C_t and output h_t of the followed units, with the time cursor on every
+row. The gradient-flow and training plots are in :mod:`nnsim.panels.lstm_plots`, what they share in
+:mod:`nnsim.panels.lstm_style`.
 
 Every item is built once: a preset that changes the cell only shows, hides and relabels rows and
 curves (no pyqtgraph item, legend or label is created or removed per frame, nor on a preset), and
-the curves are keyed by colour in the plots' titles, so no legend covers data.
+the curves are keyed by colour in lines above the plots, so no legend covers data. A frame sets
+only the data that changed, and the ranges move in steps (see :mod:`nnsim.panels.lstm_style`).
 """
 
 from __future__ import annotations
@@ -17,108 +17,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from PySide6.QtGui import QFontMetricsF
 
-from nnsim.widgets.plots import (CLASS_COLORS, TICK_PT, FitLabel, class_color, fit_plot, line_width, pt,
-                                 style_plot, text_scale, theme)
+from nnsim.panels.lstm_style import (_CMAPS, CMP_COLOR, DASHED, KEY_NAME, MAIN_COLOR, MAX_INPUTS, MAX_MAPS,
+                                     MAX_UNITS, SHORT, SOLID, _cursor, _font, _nice_ticks, _no_title, _tick,
+                                     cache_static, cache_static_items, input_colors, set_curve, set_image,
+                                     set_x, set_y, state_limit, stepped_range, swatch, unit_color)
 
-MAIN_COLOR = "#D55E00"      # the panel's cell
-CMP_COLOR = "#0072B2"       # the comparison network
-FLOOR = 1e-30               # log plots cannot show 0
-MAX_MAPS = 6                # heatmap rows of the richest cell (LSTM: f, i, C~, o, C, h)
-MAX_INPUTS = 3              # input curves of a regression task
-MAX_UNITS = 4               # followed units
-SOLID, DASHED = "━━", "╍╍"  # line swatches in the colour-keyed titles
-
-_CMAPS = {"gate": ("viridis", (0.0, 1.0)), "tanh": ("CET-D1", (-1.0, 1.0)),
-          "state": ("CET-D1", None)}
-
-
-def set_log_range(plot, *arrays, min_decades: float = 3.2) -> None:
-    """y range of a log plot: the data's decades with a margin, at least ``min_decades`` wide
-    (with fewer than three decade ticks pyqtgraph labels every minor tick: unreadable)."""
-    vals = [np.log10(a[np.isfinite(a) & (a > 0)]) for a in arrays if a is not None and len(a)]
-    vals = [v for v in vals if v.size]
-    if not vals:                    # nothing yet: three decades, not pyqtgraph's one (minor labels)
-        plot.setYRange(-2.0, 1.2, padding=0)
-        return
-    lo = float(min(v.min() for v in vals))
-    hi = float(max(v.max() for v in vals))
-    mid, half = (lo + hi) / 2, max((hi - lo) / 2 + 0.25, min_decades / 2)
-    plot.setYRange(mid - half, mid + half, padding=0)
-
-
-def _font(base_pt=TICK_PT, bold=False) -> QFont:
-    """A plot font at ``base_pt`` times the current text scale (never below the tick size)."""
-    f = QFont()
-    f.setPointSizeF(max(base_pt, TICK_PT) * text_scale())
-    f.setBold(bold)
-    return f
-
-
-def _cursor():
-    return pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme().fg, width=1.5,
-                                                                  style=Qt.PenStyle.DashLine))
-
-
-def ink_for(view: pg.GraphicsView) -> str:
-    """Black on a light background, white on a dark one (the presentation theme may switch)."""
-    return "#000000" if view.backgroundBrush().color().lightness() >= 128 else "#FFFFFF"
-
-
-def swatch(color, glyph: str = "■") -> str:
-    """A coloured key in a title; the words beside it stay in the theme's text colour."""
-    return f"<span style='color:{QColor(color).name()}'>{glyph}</span>"
-
-
-def _blend(a: str, b: str, share: float) -> str:
-    ca, cb = QColor(a), QColor(b)
-    mix = [round(x * (1 - share) + y * share) for x, y in
-           ((ca.red(), cb.red()), (ca.green(), cb.green()), (ca.blue(), cb.blue()))]
-    return QColor(*mix).name()
-
-
-def input_colors() -> tuple[str, ...]:
-    """Greys of the input curves that read on the theme's background."""
-    th = theme()
-    return th.muted, _blend(th.muted, th.bg, 0.45), _blend(th.fg, th.bg, 0.3)
-
-
-SHORT = {"rnn": "RNN", "lstm": "LSTM", "peephole": "peephole LSTM", "coupled": "coupled LSTM",
-         "gru": "GRU", "": ""}
-#: the networks' names in the narrow keys beside the rows
-KEY_NAME = dict(SHORT, peephole="peephole", coupled="coupled")
-
-
-#: line colours of the followed units (Okabe–Ito without the yellow, which vanishes on white)
-UNIT_COLORS = tuple(c for c in CLASS_COLORS if c not in ("#F0E442", "#000000")) + ("#882255", "#999933")
-
-
-def unit_color(k: int):
-    return UNIT_COLORS[k % len(UNIT_COLORS)]
-
-
-def _no_title(plot: pg.PlotItem) -> None:
-    """A plot without a title takes no room for one (the hidden wrapping title of
-    ``plots.fit_plot`` keeps its one-line minimum height otherwise: a heatmap row lost 22 px)."""
-    plot.setTitle(None)
-    plot.titleLabel.setMaximumHeight(0)
-    plot.titleLabel.setMinimumHeight(0)
-
-
-def _tick(v: float) -> str:
-    return f"{v:g}".replace("-", "−")
-
-
-def _nice_ticks(lo: float, hi: float) -> list:
-    """Three labels on a low row: the rounded ends and 0 (when it lies between)."""
-    step = 10 ** math.floor(math.log10(max(hi - lo, 1e-9)))
-    if (hi - lo) / step < 2:
-        step /= 2
-    a, b = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step   # inside the range
-    zero = a < 0 < b and min(-a, b) >= 0.25 * (b - a)       # 0 only where it has room
-    vals = sorted({round(a, 6), round(b, 6)} | ({0} if zero else set()))
-    return [[(float(v), _tick(v)) for v in vals], []]
+__all__ = ["Inspector", "SHORT"]
+from nnsim.widgets.plots import TICK_PT, FitLabel, fit_plot, line_width, pt, style_plot, text_scale, theme
 
 
 def _input_name(name: str) -> str:
@@ -131,6 +38,10 @@ def _row_label(label: str) -> str:
     taller than its heatmap needs (rotated names overlapped their neighbours)."""
     sym, _, word = label.partition(" ")
     return f"<b>{sym}</b> {word}" if word else f"<b>{sym}</b>"
+
+
+def _short(s: str) -> str:
+    return s.replace("depth ", "") if s.startswith("depth ") else s
 
 
 class Inspector(pg.GraphicsLayoutWidget):
@@ -166,6 +77,8 @@ class Inspector(pg.GraphicsLayoutWidget):
         self._text_state: list[tuple] = []
         self._kind = None
         self._snap = None
+        self._seq_range = None          # the sequence's y range (values), moved in steps
+        self._lines_range = None        # the followed units' y range, likewise
         # --- the heatmap rows (a pool: a GRU or a plain RNN shows fewer)
         self._rows: list[dict] = []
         for k in range(MAX_MAPS):
@@ -208,6 +121,7 @@ class Inspector(pg.GraphicsLayoutWidget):
         self._axis_key = None
         self.seq.getViewBox().sigResized.connect(self._on_seq_resized)
         self.scene().sigMouseClicked.connect(self._on_click)
+        cache_static_items(self)
 
     # ---- structure --------------------------------------------------------------------------
     def _key_label(self, row: int) -> pg.LabelItem:
@@ -371,6 +285,7 @@ class Inspector(pg.GraphicsLayoutWidget):
 
     # ---- drawing ----------------------------------------------------------------------------
     def render(self, snap, units: list[int]) -> None:
+        """Draw ``snap``: only the data that differs from what is shown is set again."""
         self._snap = snap
         self.set_maps(snap.maps)
         self._apply_style()
@@ -378,22 +293,26 @@ class Inspector(pg.GraphicsLayoutWidget):
         T, H = snap.arrays["h"].shape
         t = snap.t
         for cur in self._cursors:
-            cur.setPos(t)
+            cur.setPos(t)                               # (no-op when unchanged)
         self._render_sequence(snap)
         for m in self._maps:
             data = np.nan_to_num(snap.arrays[m["name"]], nan=0.0, posinf=0.0, neginf=0.0)
-            m["img"].setImage(data, autoLevels=False)
-            m["img"].setRect(-0.5, -0.5, T, H)
+            set_image(m["img"], data)
+            if m.get("rect") != (T, H):
+                m["rect"] = (T, H)
+                m["img"].setRect(-0.5, -0.5, T, H)
             if m["kind"] == "state":
-                lim = max(1.0, float(np.abs(data).max()) if data.size else 1.0)
-                lim = math.ceil(lim * 10 - 1e-9) / 10           # a readable end label
-                self._set_levels(m, (-lim, lim))
-            m["plot"].setYRange(-0.5, H - 0.5, padding=0)
+                peak = max(1.0, float(np.abs(data).max()) if data.size else 1.0)
+                self._set_levels(m, (-(lim := state_limit(m.get("levels"), peak)), lim))
+            set_y(m["plot"], -0.5, H - 0.5)
             self._row_ticks(m)
-            m["marks"].setData([t] * len(units), units)
-        self.seq.setXRange(-0.5, T - 0.5, padding=0.01)
+            set_curve(m["marks"], [t] * len(units), units)
+        set_x(self.seq, -0.5, T - 0.5, padding=0.01)
         self._render_lines(snap, units)
         self._fit_central()
+        # new ranges reach the items now, not in the paint (pyqtgraph applies them when the scene is
+        # about to be painted, which marks the items dirty again: a second paint per frame)
+        self.scene().prepareForPaint()
 
     def _fit_central(self) -> None:
         """Keep the layout exactly as large as the view: a preset whose rows needed more height
@@ -410,12 +329,13 @@ class Inspector(pg.GraphicsLayoutWidget):
             self._kind = kind
             # the other kind's items and axis ticks go (a preset leaves no stale labels)
             for item in self._inputs + [self._target, self._main, self._cmp]:
-                item.setData([], [])
+                set_curve(item, [], [])
                 item.setVisible(kind == "values")
             for k, it in enumerate(self._texts):
                 it.setText("")
                 self._text_state[k] = None
             self.seq._lstm_ticks = None
+            self._seq_range = None
         # rows of characters need their line height each (no overlap from one row to the next)
         n_rows = 2.2 if kind == "values" else (4 if snap.y_cmp is not None else 3)
         min_h = QFontMetricsF(_font(TICK_PT, bold=True)).height() * 1.05 * n_rows + 8
@@ -433,14 +353,14 @@ class Inspector(pg.GraphicsLayoutWidget):
         for k, item in enumerate(self._inputs):
             item.setVisible(k < n_in)
             if k < n_in:
-                item.setData(t, snap.x[:, k])
+                set_curve(item, t, snap.x[:, k])
         m = snap.mask
-        self._target.setData(t[m], snap.target[m, 0])
-        self._main.setData(t, snap.y[:, 0])
+        set_curve(self._target, t[m], snap.target[m, 0])
+        set_curve(self._main, t, snap.y[:, 0])
         if snap.y_cmp is not None:
-            self._cmp.setData(t, snap.y_cmp[:, 0])
+            set_curve(self._cmp, t, snap.y_cmp[:, 0])
         else:
-            self._cmp.setData([], [])
+            set_curve(self._cmp, [], [])
         self._cmp.setVisible(snap.y_cmp is not None)
         vals = [snap.x.ravel(), snap.target[m].ravel(), snap.y.ravel()]
         if snap.y_cmp is not None:
@@ -448,8 +368,8 @@ class Inspector(pg.GraphicsLayoutWidget):
         allv = np.concatenate(vals)
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (-1.0, 1.0)
-        lo, hi = min(lo, -1.0), max(hi, 1.0)
-        self.seq.setYRange(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), padding=0)
+        lo, hi = self._seq_range = stepped_range(self._seq_range, min(lo, -1.0), max(hi, 1.0))
+        set_y(self.seq, lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
         ticks = _nice_ticks(lo, hi)
         self._set_ticks(self.seq, ("values", str(ticks)), ticks)
         fg = theme().fg
@@ -487,6 +407,7 @@ class Inspector(pg.GraphicsLayoutWidget):
             it = pg.TextItem("", anchor=(0.5, 0.5))
             it.setFont(_font(TICK_PT, bold=True))
             self.seq.addItem(it)
+            cache_static(it.textItem)
             self._texts.append(it)
             self._text_state.append(None)
         th = theme()
@@ -521,7 +442,7 @@ class Inspector(pg.GraphicsLayoutWidget):
                 self._text_state[j] = None
                 self._texts[j].setText("")
                 self._texts[j].setVisible(False)
-        self.seq.setYRange(-0.6 + (1 if snap.y_cmp is None else 0), 3.6, padding=0)
+        set_y(self.seq, -0.6 + (1 if snap.y_cmp is None else 0), 3.6)
         ticks = [[(3, "input"), (2, "target"), (1, SHORT[snap.cell][:8])]
                  + ([(0, SHORT[snap.cmp_cell][:8])] if snap.y_cmp is not None else [])]
         self._set_ticks(self.seq, ("text", str(ticks)), ticks)
@@ -552,7 +473,7 @@ class Inspector(pg.GraphicsLayoutWidget):
                     item.setVisible(True)
                     k += 1
             for item in self._line_items[k:]:
-                item.setData([], [])
+                set_curve(item, [], [])
                 item.setVisible(False)
             sym = {"c": "C<sub>t</sub>", "h": "h<sub>t</sub>", "a": "a<sub>t</sub>"}
             fg = theme().fg
@@ -569,14 +490,14 @@ class Inspector(pg.GraphicsLayoutWidget):
         for u in units:
             for key in keys:
                 v = snap.arrays[key][:, u]
-                self._line_items[k].setData(t, v)
+                set_curve(self._line_items[k], t, v)
                 vals.append(v)
                 k += 1
         allv = np.concatenate(vals) if vals else np.zeros(1)
         allv = allv[np.isfinite(allv)]
         lo, hi = (float(allv.min()), float(allv.max())) if allv.size else (-1.0, 1.0)
-        lo, hi = min(lo, -1.0), max(hi, 1.0)
-        self.lines.setYRange(lo, hi, padding=0.04)
+        lo, hi = self._lines_range = stepped_range(self._lines_range, min(lo, -1.0), max(hi, 1.0))
+        set_y(self.lines, lo, hi, padding=0.04)
         ticks = _nice_ticks(lo, hi)
         self._set_ticks(self.lines, str(ticks), ticks)
 
@@ -603,161 +524,3 @@ class Inspector(pg.GraphicsLayoutWidget):
     def heatmap_data(self) -> dict:
         """name -> the (T, H) array shown (for tests and CSV export)."""
         return {m["name"]: m["img"].image for m in self._maps}
-
-
-def _short(s: str) -> str:
-    return s.replace("depth ", "") if s.startswith("depth ") else s
-
-
-class FlowPlot(pg.PlotWidget):
-    """‖∂L_T/∂h_t‖ (and ‖∂L_T/∂C_t‖) against t for the cell and the comparison network, log y.
-    The curves are keyed in the title (no legend over the data)."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent, background=theme().bg)
-        self.plot_item = self.getPlotItem()
-        style_plot(self.plot_item, "Gradient flow back from the last step", "time step t", "gradient norm")
-        self.plot_item.setLogMode(y=True)
-        self.plot_item.getAxis("left").enableAutoSIPrefix(False)
-        self.curves = {
-            "h": self.plot_item.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="h"),
-            "c": self.plot_item.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2,
-                                                          style=Qt.PenStyle.DashLine), name="C"),
-            "cmp_h": self.plot_item.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5), name="cmp h"),
-            "cmp_c": self.plot_item.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2,
-                                                              style=Qt.PenStyle.DashLine),
-                                         name="cmp C"),
-        }
-        self.cursor = _cursor()
-        self.plot_item.addItem(self.cursor)
-        self._ink = None
-
-    def render(self, snap):
-        t = snap.flow_t
-        a, b = SHORT[snap.cell], SHORT[snap.cmp_cell]
-        series = (("h", snap.flow_h, f"{a}: ‖∂L_T/∂h_t‖"), ("c", snap.flow_c, f"{a}: ‖∂L_T/∂C_t‖"),
-                  ("cmp_h", snap.flow_cmp_h, f"{b}: ‖∂L_T/∂h_t‖"),
-                  ("cmp_c", snap.flow_cmp_c, f"{b}: ‖∂L_T/∂C_t‖"))
-        for key, data, label in series:
-            curve = self.curves[key]
-            curve.opts["name"] = label                    # the CSV column (no legend entry)
-            if data is None:
-                if curve.isVisible():
-                    curve.setData([], [])
-                    curve.setVisible(False)
-                continue
-            d = np.where(np.isfinite(data), np.maximum(data, FLOOR), np.nan)
-            curve.setData(t, d)
-            curve.setVisible(True)
-        fg = theme().fg
-        ink = (fg, line_width(1.0))
-        if ink != self._ink:
-            self._ink = ink
-            self.cursor.setPen(pg.mkPen(fg, width=line_width(1.5), style=Qt.PenStyle.DashLine))
-        self.cursor.setPos(min(snap.t, len(t) - 1))
-        self.plot_item.enableAutoRange(axis="x")
-        set_log_range(self.plot_item, *(np.maximum(d, FLOOR) for _, d, _ in series if d is not None))
-        title = "Gradient flow from the last step"
-        if any(d is not None and np.nanmin(d) < FLOOR for _, d, _ in series if d is not None and len(d)):
-            title += " (below 10⁻³⁰ drawn at 10⁻³⁰)"
-        nets = [f"{swatch(MAIN_COLOR)} {a}"] + ([f"{swatch(CMP_COLOR)} {b}"] if snap.cmp_label else [])
-        has_c = snap.flow_c is not None or snap.flow_cmp_c is not None
-        h_t, c_t = "‖∂L<sub>T</sub>/∂h<sub>t</sub>‖", "‖∂L<sub>T</sub>/∂C<sub>t</sub>‖"
-        self.plot_item.setLabel("left", f"{h_t} {swatch(fg, '━')}, {c_t} {swatch(fg, '╍')}" if has_c else h_t)
-        sig = [f"{a} {snap.sigma_max:.2f}"]
-        if snap.cmp_label:
-            sig.append(f"{b} {snap.cmp_sigma_max:.2f}")
-        self.plot_item.setTitle(f"{title}: {' '.join(nets)}<br>largest singular value of "
-                                f"W<sub>hh</sub>: {', '.join(sig)}")
-
-
-class TrainingPlots(pg.GraphicsLayoutWidget):
-    """Loss (log), accuracy (%) and ‖∂L/∂θ‖ before clipping (log) against the update; the networks
-    are keyed by colour in the top plot's title."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setBackground(theme().bg)
-        self.loss = self.addPlot(row=0, col=0)
-        style_plot(self.loss, "Training", "", "loss")
-        self.loss.setLogMode(y=True)
-        self.acc = self.addPlot(row=1, col=0)
-        style_plot(self.acc, "", "", "% right")
-        self.acc.setYRange(0, 100, padding=0.02)
-        self.grad = self.addPlot(row=2, col=0)
-        style_plot(self.grad, "", "update", "‖∂L/∂θ‖")
-        self.grad.setLogMode(y=True)
-        for p in (self.loss, self.acc, self.grad):
-            p.getAxis("left").enableAutoSIPrefix(False)
-            p.setClipToView(True)
-            p.setDownsampling(auto=True, mode="mean")
-            p.setMouseEnabled(x=False, y=False)
-            if p is not self.loss:
-                p.setXLink(self.loss)
-                _no_title(p)
-            if p is not self.grad:
-                p.getAxis("bottom").setStyle(showValues=False)
-        self.acc.getAxis("left").setTicks([[(0, "0"), (50, "50"), (100, "100")]])
-        faint_main, faint_cmp = class_color(5, 70), class_color(0, 70)
-        self.c = {
-            "loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_main, width=1), name="loss per minibatch"),
-            "cmp_loss_raw": self.loss.plot([], [], pen=pg.mkPen(faint_cmp, width=1),
-                                           name="comparison loss per minibatch"),
-            "loss": self.loss.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="loss smoothed"),
-            "cmp_loss": self.loss.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5),
-                                       name="comparison loss smoothed"),
-            "acc": self.acc.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=2.5), name="% right"),
-            "cmp_acc": self.acc.plot([], [], pen=pg.mkPen(CMP_COLOR, width=2.5), name="comparison % right"),
-            "grad": self.grad.plot([], [], pen=pg.mkPen(MAIN_COLOR, width=1.5), name="‖g‖"),
-            "cmp_grad": self.grad.plot([], [], pen=pg.mkPen(CMP_COLOR, width=1.5), name="comparison ‖g‖"),
-        }
-        self.clip_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme().muted, width=1.5,
-                                                                style=Qt.PenStyle.DotLine))
-        self.grad.addItem(self.clip_line)
-        self._ink = None
-
-    @property
-    def title(self):
-        """The colour-keyed title (the loss plot's)."""
-        return self.loss.titleLabel
-
-    def render(self, snap, clip: float):
-        n = len(snap.updates)
-        u = snap.updates
-        pos = lambda a: np.where(np.isfinite(a) & (a > 0), np.maximum(a, FLOOR), np.nan)  # noqa: E731
-        self.c["loss_raw"].setData(u, pos(snap.loss))
-        self.c["loss"].setData(u, pos(snap.loss_smooth))
-        self.c["acc"].setData(u, 100 * snap.acc_smooth)
-        self.c["grad"].setData(u, pos(snap.grad_norm))
-        has_cmp = snap.cmp_loss is not None
-        if has_cmp:
-            self.c["cmp_loss_raw"].setData(u, pos(snap.cmp_loss))
-            self.c["cmp_loss"].setData(u, pos(snap.cmp_loss_smooth))
-            self.c["cmp_acc"].setData(u, 100 * snap.cmp_acc_smooth)
-            self.c["cmp_grad"].setData(u, pos(snap.cmp_grad_norm))
-        for k in ("cmp_loss_raw", "cmp_loss", "cmp_acc", "cmp_grad"):
-            if not has_cmp and self.c[k].isVisible():
-                self.c[k].setData([], [])
-            self.c[k].setVisible(has_cmp)
-        th = theme()
-        ink = (th.name, line_width(1.0))
-        if ink != self._ink:
-            self._ink = ink
-            self.clip_line.setPen(pg.mkPen(th.muted, width=line_width(1.5), style=Qt.PenStyle.DotLine))
-        nets = f"{swatch(MAIN_COLOR)} {SHORT[snap.cell]}"
-        if has_cmp:
-            nets += f" {swatch(CMP_COLOR)} {SHORT[snap.cmp_cell]}"
-        notes = ["faint: each minibatch"]
-        if snap.kind == "regression":
-            notes.append(f"right: within ±{snap.tol:g}")
-        if clip > 0:
-            notes.append("dotted: clip level")
-        self.loss.setTitle(f"Training: {nets}<br>" + "; ".join(notes))
-        if clip > 0:
-            self.clip_line.setPos(np.log10(clip))
-            self.clip_line.show()
-        else:
-            self.clip_line.hide()
-        self.loss.setXRange(0, max(10, n), padding=0.02)
-        set_log_range(self.loss, snap.loss, snap.cmp_loss)
-        set_log_range(self.grad, snap.grad_norm, snap.cmp_grad_norm)

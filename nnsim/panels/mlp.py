@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
                                QWidget)
 
 from nnsim.engine.base import DIVERGED, FINISHED, RUNNING
-from nnsim.engine.data2d import DataFileError, load_csv
+from nnsim.engine.data2d import load_csv
 from nnsim.engine.mlp_sim import MLPParams, MLPSimulation
 from nnsim.panels import mlp_text
 from nnsim.panels.base import Panel
@@ -510,13 +510,11 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
 
     def open_data(self, path: str) -> bool:
         """Load a CSV file; on a malformed file show the message and keep what is on screen."""
-        try:
-            X, labels = load_csv(path)
-        except DataFileError as exc:
-            self.show_file_error(path, exc)
-            return False
-        self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
-        return True
+        def use(data):
+            X, labels = data
+            self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
+
+        return self.read_data_file(path, load_csv, use)
 
     def export_confusion_csv(self, path) -> Path:
         """The inspected run's confusion matrices (training, test) as CSV tables of counts."""

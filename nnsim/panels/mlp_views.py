@@ -182,6 +182,16 @@ class RegionGrid(pg.GraphicsLayoutWidget):
         if getattr(self, "plots", None):     # (pyqtgraph resizes once while constructing)
             self._place(self._best_columns())
 
+    def paintEvent(self, ev):  # noqa: N802 - Qt name
+        # A heatmap's own rows (title, axes) changed while the grid did not change its size are
+        # never laid out again by Qt (the request goes to the grid, which gives the plot the same
+        # rectangle): seen as a two-line title drawn over the axes until the next resize. Lay out
+        # what is stale before it is painted (a few plots; nothing to do on almost every frame).
+        for plot in self.plots:
+            if not plot.layout.isActivated():
+                plot.layout.activate()
+        super().paintEvent(ev)
+
     # ---- data
     def set_points(self, X_train, y_train, X_test, y_test, extent) -> None:
         """Data points and the plotted area (call when the data change)."""

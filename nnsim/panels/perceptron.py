@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from nnsim.engine.datasets import DataFileError, load_xy_csv
+from nnsim.engine.datasets import load_xy_csv
 from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
 from nnsim.panels.perceptron_views import FadingLines, UpdateTable, ink_alpha
@@ -397,13 +397,11 @@ learns its class against all the others. Click to add your own points (left) or 
 
     def open_data(self, path: str) -> bool:
         """Load a CSV file; on a malformed file show the message and keep what is on screen."""
-        try:
-            X, labels = load_xy_csv(path)
-        except DataFileError as exc:
-            self.show_file_error(path, exc)
-            return False
-        self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
-        return True
+        def use(data):
+            X, labels = data
+            self._use_data(X, labels, f"Loaded {len(X)} points in {len(np.unique(labels))} classes from {path}.")
+
+        return self.read_data_file(path, load_xy_csv, use)
 
 
 def _same(a, b) -> bool:

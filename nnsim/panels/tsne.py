@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, 
                                QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from nnsim.engine.datasets import DataFileError
 from nnsim.engine.tsne import TSNEParams, TSNESimulation
 from nnsim.engine.tsne_data import load_data_file
 from nnsim.panels.base import Panel
@@ -1139,17 +1138,12 @@ class TSNEPanel(Panel):
             self.open_data(path)
 
     def open_data(self, path: str) -> bool:
-        """Load a CSV of vectors or an IDX file; on a problem show it and keep what is on screen."""
-        import os
+        """Load a CSV of vectors or an IDX file; on a problem show it and keep what is on screen
+        (a large file is read off the GUI thread: Panel.read_data_file)."""
+        label = self.label_col.currentData()
+        return self.read_data_file(path, lambda p: load_data_file(p, label), lambda data: self._use_file(path, data))
 
-        self.set_busy(f"Reading {os.path.basename(str(path))}…")
-        self.area.repaint()             # the file is read here, in the GUI thread: show it now
-        try:
-            data = load_data_file(path, self.label_col.currentData())
-        except DataFileError as exc:
-            self.set_busy(None)
-            self.show_file_error(path, exc)
-            return False
+    def _use_file(self, path, data) -> None:
         self.params = self.params.replace(dataset="file")
         self.form.set_params(self.params)
         self._update_enabled(self.params)
@@ -1165,7 +1159,6 @@ class TSNEPanel(Panel):
                 if n < data.n else "")
         self.show_message(f"Loaded {html.escape(data.name)}, {len(data.class_names)} "
                           f"class(es).{more}", "info")
-        return True
 
     def export_map_csv(self, path) -> int:
         """index, label, y1, y2, pc1, pc2 of every point of the last snapshot; returns the rows."""

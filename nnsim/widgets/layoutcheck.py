@@ -266,6 +266,7 @@ def audit(window: QWidget, body_pt: float | None = None, extra: dict | None = No
         body_pt = QApplication.font().pointSizeF()
     problems: list[Problem] = []
     for view in visible_views(window):
+        view.viewport().repaint()  # judged as it is painted (views may finish a layout when painting)
         problems += audit_view(view, window, body_pt)
     for name, widget in (extra or {}).items():
         if not isinstance(widget, QWidget) or isinstance(widget, pg.GraphicsView) or not widget.isVisibleTo(window):

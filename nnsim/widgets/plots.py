@@ -175,6 +175,7 @@ def _plot_set_title(self, title=None, **args):
         self.titleLabel.setMaximumHeight(0)
         self.layout.setRowFixedHeight(0, 0)
         self._nnsim_title = None
+        self._nnsim_title_h = 0  # (a title set again must set its row's height again)
         return
     args.pop("color", None)  # titles are always in the theme's text colour ...
     args.pop("size", None)  # ... and at the title size times the text scale
@@ -189,11 +190,33 @@ def _plot_set_title(self, title=None, **args):
 
 
 def _set_title_height(plot, h: float) -> None:
-    if plot.titleLabel.isVisible():
+    # (not isVisible(): that is False while the plot's view is hidden, and the row would stay at
+    # the 0 px of "no title" when the view is shown)
+    if not getattr(plot.titleLabel, "_nnsim_off", False):
         h = math.ceil(h) + 2
         if getattr(plot, "_nnsim_title_h", None) != h:
             plot._nnsim_title_h = h
             plot.layout.setRowFixedHeight(0, h)
+            _queue_activate(plot)
+
+
+def _queue_activate(plot) -> None:
+    """Lay the plot's own rows out again once the current events are done. Qt posts a changed
+    inner layout's request to the outermost layout only; when that gives the plot the same size as
+    before, the plot's rows are never redone (seen: a grid heatmap keeping a 0 px title row with its
+    new two-line title over the axes, for good). Deferred: this runs inside a label's resize."""
+    if getattr(plot, "_nnsim_activate_queued", False):
+        return
+    plot._nnsim_activate_queued = True
+
+    def activate():
+        plot._nnsim_activate_queued = False
+        try:
+            plot.layout.activate()
+        except RuntimeError:  # the plot was deleted meanwhile
+            pass
+
+    QTimer.singleShot(0, activate)
 
 
 def _plot_set_label(self, axis: str, text=None, units=None, unitPrefix=None, **args):  # noqa: N803

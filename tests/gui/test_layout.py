@@ -71,7 +71,10 @@ def test_every_plot_is_whole(window, qtbot, key, mode):
             old = panel.snapshot
             panel.apply_preset(name)
             qtbot.waitUntil(lambda: panel.snapshot is not old and not panel.busy, timeout=120000)
-            settle()
+            # (the first state after a preset may still have the old structure: the views are
+            # rebuilt by the next one, and pyqtgraph lays the new plots out a few events later;
+            # what is judged is the picture once it has settled, within 3 s)
+            settle(lambda: not audit(window, extra=panel.figures()), timeout=3)
             problems += _check(window, panel, f"{key} [{name}]", tabs=False)
     assert not problems, "\n".join(problems)
 

@@ -62,6 +62,7 @@ def test_each_preset_shows_its_values_and_its_lesson(panel, qtbot, name):
     # the comparison network is drawn and keyed exactly when the preset asks for one
     has_cmp = want.get("compare", True)
     assert (snap.cmp_cell != "") == has_cmp
+    panel.draw_all_views()          # the hidden tabs, as an export draws them (frames skip them)
     flow_title = panel.flow.plot_item.titleLabel.text
     assert SHORT[snap.cell] in flow_title
     assert flow_title.count("■") == (2 if has_cmp else 1)

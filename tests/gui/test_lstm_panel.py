@@ -35,6 +35,12 @@ def preset(qtbot, panel, prefix):
                     and panel.snapshot.cell == panel.params.cell, timeout=10000)
 
 
+def show_steps_tab(qtbot, panel):
+    """Open the "Steps at t" tab (a hidden tab is not drawn; shown, it is brought up to date)."""
+    panel.tabs.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: panel.steps_label.isVisible() and "<table" in panel.steps_label.text(), timeout=5000)
+
+
 def play_until(qtbot, panel, cond, timeout=30000):
     qtbot.mouseClick(panel.transport.play_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: cond(panel.snapshot), timeout=timeout)
@@ -57,7 +63,13 @@ def test_opens_on_the_lesson_and_training_shows_it(panel, qtbot):
     assert "Paused after" in panel.banner.text() and panel.banner.isVisible()
     # the views follow the latest weights
     np.testing.assert_allclose(panel.inspector.heatmap_data()["c"], snap.arrays["c"])
-    xs, ys = panel.training.c["acc"].getData()
+    # the training curves (a hidden tab is drawn when it is shown; every point is kept, the
+    # display is reduced to the pixels)
+    panel.tabs.setCurrentIndex(1)
+    acc = panel.training.c["acc"]
+    qtbot.waitUntil(lambda: acc.getOriginalDataset()[0] is not None
+                    and len(acc.getOriginalDataset()[0]) == snap.step_count, timeout=5000)
+    xs, ys = acc.getOriginalDataset()
     assert len(xs) == snap.step_count and ys[-1] == pytest.approx(100 * snap.acc_smooth[-1])
     # vanishing gradient: the RNN's curve falls by orders of magnitude towards t = 0
     _, rnn = panel.flow.curves["cmp_h"].getData()
@@ -65,6 +77,7 @@ def test_opens_on_the_lesson_and_training_shows_it(panel, qtbot):
 
 
 def test_step_moves_one_time_step_in_inspect_mode(panel, qtbot):
+    show_steps_tab(qtbot, panel)
     panel.form.editor("mode").setCurrentIndex(panel.form.editor("mode").findData("inspect"))
     qtbot.waitUntil(lambda: panel.snapshot.mode == "inspect", timeout=5000)
     assert panel.transport.speed() == 2.0
@@ -90,6 +103,7 @@ def _click_heatmap(qtbot, panel, name, t, unit):
 
 
 def test_click_on_a_heatmap_moves_the_cursor_and_follows_the_unit(panel, qtbot):
+    show_steps_tab(qtbot, panel)
     _click_heatmap(qtbot, panel, "i", 7, 5)
     qtbot.waitUntil(lambda: panel.snapshot.t == 7, timeout=5000)
     assert panel.units[0] == 5 and panel.units_edit.text().startswith("5")
@@ -109,6 +123,7 @@ def test_bad_unit_list_is_refused_with_a_message(panel, qtbot):
 
 
 def test_gru_and_plain_rnn_show_their_own_gates(panel, qtbot):
+    show_steps_tab(qtbot, panel)
     preset(qtbot, panel, "Delayed recall with a GRU")
     assert [m["name"] for m in panel.inspector._maps] == ["r", "z", "g", "h"]
     assert "update gate" in panel.steps_label.text()
