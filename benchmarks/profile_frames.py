@@ -35,6 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--lines", type=int, default=45)
     ap.add_argument("--callers", default="", help="also print who calls functions matching this")
+    ap.add_argument("--restart", action="store_true", help="reset and play again when the run ends")
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import QSettings
@@ -67,9 +68,13 @@ def main(argv=None) -> int:
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
-    while time.perf_counter() - t0 < args.seconds and panel.runner.playing:
+    while time.perf_counter() - t0 < args.seconds and (panel.runner.playing or args.restart):
         app.processEvents()
         time.sleep(0.0005)
+        if args.restart and not panel.runner.playing:  # as benchmarks/frames.py: play it again
+            panel.runner.reset(panel.transport.seed())
+            panel.runner.play()
+            settle(lambda: False, 0.02)
     prof.disable()
     elapsed = time.perf_counter() - t0
     panel.runner.pause()

@@ -33,6 +33,8 @@ _BANNER_STYLES = {
     "warn": "background:#fff4e0; color:#4a3000; border:1px solid #e8b860;",
     "error": "background:#fde8e8; color:#5a0000; border:1px solid #e08a8a;",
 }
+#: a banner with nothing to say keeps its place, without a frame
+_BANNER_BLANK = "QLabel { background:transparent; border:1px solid transparent; padding:6px; }"
 #: a recomputation shorter than this shows no "busy" cover (no flicker on quick resets)
 BUSY_DELAY_MS = 150
 #: kernels loaded from numba's cache take well under this; a compile (first run) takes seconds and
@@ -346,9 +348,18 @@ class Panel(QWidget):
             self.show_message(f"Preset: <b>{name}</b>", "info")
 
     def show_message(self, html: str, kind: str = "info") -> None:
+        """The banner above the plots. It keeps its place once shown: an empty message blanks it
+        and a shorter one leaves its height, until the panel is resized. (Every change of its
+        height resized every view of the panel: at the end of a fast run, hide + show + restyle
+        cost a 250 ms stall.)"""
         if not html:
-            self.banner.hide()
+            if self.banner.isVisible() and self.banner.text():
+                self._hold_banner_height()
+                self.banner.setText("")
+                self.banner.setStyleSheet(_BANNER_BLANK)
             return
+        if html != self.banner.text() and self.banner.isVisible():
+            self._hold_banner_height()
         # (called for every frame: a style sheet re-polishes the widget, set it only when it changes)
         style = f"QLabel {{{_BANNER_STYLES.get(kind, _BANNER_STYLES['info'])} padding:6px; border-radius:4px;}}"
         if style != self.banner.styleSheet():
@@ -356,6 +367,17 @@ class Panel(QWidget):
         if html != self.banner.text():
             self.banner.setText(html)
         self.banner.show()
+
+    def _hold_banner_height(self) -> None:
+        """The banner's height so far becomes its least (a longer text still makes it grow)."""
+        h = self.banner.height()
+        if h > self.banner.minimumHeight():
+            self.banner.setMinimumHeight(h)
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.banner.setMinimumHeight(0)  # (a new width: the banner takes its text's height again)
 
     def show_file_error(self, path, exc, title: str = "Could not load data", lead: str | None = None) -> None:
         """A file that could not be read: banner plus a non-modal dialog (never exec(): the worker and

@@ -318,7 +318,7 @@ correct ones; any other cell shows which class is taken for which.</li></ul>
 
     def show_message(self, html: str, kind: str = "info") -> None:
         """(The banner's stylesheet is only re-applied when the message changes.)"""
-        if (html, kind) == self._banner_key and self.banner.isVisible() == bool(html):
+        if (html, kind) == self._banner_key and (self.banner.isVisible() or not html):
             return
         self._banner_key = (html, kind)
         super().show_message(html, kind)

@@ -72,12 +72,16 @@ def test_a_large_file_is_read_in_a_thread_while_the_window_handles_events(open_p
         return original(p, label)
 
     monkeypatch.setattr(tsne_panel, "load_data_file", spy)
+    shown = []
+    real_show = panel.show_message
+    monkeypatch.setattr(panel, "show_message", lambda text, kind="info": (shown.append(text), real_show(text, kind)))
     assert panel.open_data(str(path))
     QTimer.singleShot(20, gui_ran.set)
     qtbot.waitUntil(lambda: panel.params.dataset == "file", timeout=60000)
     assert readers[0] is not threading.main_thread() and readers[1] is True
     qtbot.waitUntil(lambda: not panel.busy, timeout=60000)
-    assert "Loaded vectors.csv" in panel.banner.text()
+    assert any("Loaded vectors.csv" in t for t in shown), shown  # (the next state's status follows it)
+    assert panel._file_n == 2500  # every row of the file was read
 
 
 def test_cancelling_a_large_read_changes_nothing(open_panel, qtbot, tmp_path, monkeypatch):

@@ -149,3 +149,28 @@ def test_text_due_limits_tables_while_playing_only(qtbot, gates):
         panel.runner.playing = False
     finally:
         panel.shutdown()
+
+
+def test_the_banner_keeps_its_place_so_the_views_are_not_resized(qtbot, gates):
+    gates["build"].set(), gates["prepare"].set()
+    panel = open_panel(qtbot)
+    try:
+        qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=5000)
+        panel.show_message("A long message " * 20, "warn")  # several lines at 900 px
+        qtbot.wait(20)
+        tall, area = panel.banner.height(), panel.area.height()
+        resized = []
+        panel.front.resizeEvent = lambda ev, _r=panel.front.resizeEvent: (resized.append(1), _r(ev))
+        for text in ("", "Short.", "", "A long message " * 10):
+            panel.show_message(text, "info")
+            qtbot.wait(20)
+            assert panel.banner.isVisible() and panel.banner.height() == tall and panel.area.height() == area
+        assert not resized and panel.banner.text().startswith("A long")
+        assert panel.show_message("", "info") is None and panel.banner.text() == ""  # blank, not gone
+        panel.resize(700, 600)  # a new width: the banner takes its text's height again
+        qtbot.wait(20)
+        panel.show_message("Short.", "ok")
+        qtbot.wait(20)
+        assert panel.banner.height() < tall
+    finally:
+        panel.shutdown()
