@@ -46,8 +46,8 @@ import numpy as np
 
 from nnsim.engine import cnn, digits, metrics, optimizers
 from nnsim.engine._jit import njit
-from nnsim.engine.base import (CONVERGED, DIVERGED, FINISHED, RUNNING, ParamError, Params,
-                               SimulationBase, Snapshot, param)
+from nnsim.engine.base import (CONVERGED, DIVERGED, FINISHED, NOT_CONVERGED, RUNNING, ParamError,
+                               Params, SimulationBase, Snapshot, param)
 from nnsim.engine.cnn import CONV1, CONV2, HIDDEN, LOGITS, POOL, PROBS, RELU1, RELU2
 
 #: the four standard starts of the course article, in its table's order
@@ -452,6 +452,8 @@ _LAYER_CHOICES = (("conv1", "conv 1 (pre-ReLU)"), ("relu1", "conv 1 + ReLU"),
 #: the train/test split of the digits is fixed (the shipped weights never saw the test images)
 SPLIT_SEED = 1
 TEST_FRACTION = 0.2
+#: a finished training whose test accuracy is within this of guessing is said to have learned nothing
+CHANCE_MARGIN = 0.05
 
 PRESET_LABELS = {"none": "none (plain gradient ascent)", "yosinski1": "Yosinski 1: blur + small-norm clip",
                  "yosinski2": "Yosinski 2: strong L2 decay + small-norm clip",
@@ -1015,10 +1017,20 @@ class FeatureVizSimulation(SimulationBase):
         div_text = "; ".join(f"from {s} at iteration {d}" for s, d in divs)
         if getattr(self, "_announce", False):
             self._announce = False
-            self.status = CONVERGED
-            self.message = (f"Training finished after {self._epoch} epochs ({self._t_train:.1f} s): test "
-                            f"accuracy {100 * self._test_acc:.1f} % on {len(self._yte)} held-out images. "
-                            "The activation maximization below now uses this network; Play animates it.")
+            chance = 1.0 / max(2, len(np.unique(self._yte)))
+            if self._test_acc <= chance + CHANCE_MARGIN:
+                self.status = NOT_CONVERGED
+                self.message = (f"Training ended at chance level after {self._epoch} epochs: test accuracy "
+                                f"{100 * self._test_acc:.1f} %, where guessing gives {100 * chance:.0f} %. "
+                                f"The network learned nothing; usually the learning rate η (now "
+                                f"{self.params.lr:g}) is far too high or too low. Change it and press Reset. "
+                                "The activation maximization below uses this untrained network.")
+            else:
+                self.status = CONVERGED
+                self.message = (f"Training finished after {self._epoch} epochs ({self._t_train:.1f} s): "
+                                f"test accuracy {100 * self._test_acc:.1f} % on {len(self._yte)} held-out "
+                                "images. The activation maximization below now uses this network; Play "
+                                "animates it.")
         elif len(divs) == len(am["runs"]):
             self.status = DIVERGED
             self.message = (f"The ascent diverged from every start ({div_text}): the image became "

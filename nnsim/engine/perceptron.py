@@ -33,6 +33,9 @@ from nnsim.engine.base import (CONVERGED, NOT_CONVERGED, RUNNING, Params,
                                SimulationBase, Snapshot, param)
 
 INITS = ("uniform", "zeros", "normal")
+#: the status message of "your own points" before there is any point (a choice, not a failure)
+NO_DATA = ("No data points yet: click in the data plot to add points of the chosen class, or load a "
+           "CSV file (File > Open data…).")
 
 
 @njit
@@ -237,8 +240,11 @@ def confusion_matrix(labels: np.ndarray, outputs: np.ndarray, n_classes: int):
     case (one neuron per class: a sample is assigned class k only when neuron k alone fires).
     Returns (matrix, column names)."""
     labels = np.asarray(labels, dtype=np.int64)
-    outputs = np.asarray(outputs, dtype=np.int64).reshape(len(labels), -1)
     k = max(int(n_classes), 2)
+    if len(labels) == 0:  # no points (yet): numpy cannot infer the -1 of an empty reshape
+        outputs = np.zeros((0, 1 if k == 2 else k), np.int64)
+    else:
+        outputs = np.asarray(outputs, dtype=np.int64).reshape(len(labels), -1)
     if outputs.shape[1] == 1:
         pred, cols = outputs[:, 0], [str(c) for c in range(2)]
     else:
@@ -517,7 +523,7 @@ class PerceptronSimulation(SimulationBase):
 
     def _update_status(self) -> None:
         if len(self._X) == 0:
-            self.status, self.message = NOT_CONVERGED, "No data points: add points or load a CSV file."
+            self.status, self.message = NOT_CONVERGED, NO_DATA
         elif self._conv is not None:
             e, u = self._conv
             self.status = CONVERGED

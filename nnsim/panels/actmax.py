@@ -153,6 +153,15 @@ which digits it mixes up.</p>
         self.runner.query("watch_value", callback=done)
 
     def _on_params_edited(self, params):
+        if (params.dataset == "file" and self.params.dataset != "file"
+                and not getattr(self, "_file_loaded", False)):
+            # a choice that needs a file first: said as information, and nothing else changes
+            self.form.set_params(self.params)
+            self.show_message("<b>No data file yet.</b> Load one with File &gt; Open data… (MNIST IDX "
+                              "files or an image CSV); the data set switches to it by itself. The "
+                              "8×8 digits stay in use meanwhile.", "info")
+            self.banner.setProperty("kind", "info")
+            return
         live, structural = params.live_changes(self.params)
         super()._on_params_edited(params)
         groups = {fi.name: fi.group for fi in params.fields_info()}
@@ -501,6 +510,7 @@ which digits it mixes up.</p>
         """Load MNIST IDX files (give the images file; the labels file is found next to it) or an image
         CSV (pixels then label per row). On error: a banner and a dialog, and nothing changes."""
         def use(data):
+            self._file_loaded = True
             self.params = self.params.replace(dataset="file")
             self.form.set_params(self.params)
             self.banner.setProperty("kind", None)

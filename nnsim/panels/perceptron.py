@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from nnsim.engine.datasets import load_xy_csv
-from nnsim.engine.perceptron import PerceptronParams, PerceptronSimulation, confusion_matrix
+from nnsim.engine.perceptron import NO_DATA, PerceptronParams, PerceptronSimulation, confusion_matrix
 from nnsim.panels.base import Panel
 from nnsim.panels.perceptron_views import FadingLines, UpdateTable, ink_alpha
 from nnsim.widgets.equation import confusion_html, perceptron_update_html
@@ -173,6 +173,11 @@ learns its class against all the others. Click to add your own points (left) or 
 
     def figures(self) -> dict:
         return {"Data and decision boundary": self.data_widget, "Errors per epoch": self.errors_widget}
+
+    def status_message(self, snap) -> tuple[str, str]:
+        """As the base; "your own points" with none yet is a choice, said as information."""
+        text, kind = super().status_message(snap)
+        return (text, "info") if snap.message == NO_DATA else (text, kind)
 
     # ---- rendering (a pure function of the snapshot)
     # Each layer is drawn only when what it shows changed (most samples move no boundary, an

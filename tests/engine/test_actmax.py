@@ -390,3 +390,18 @@ def test_a_state_saved_without_the_confusion_matrix_still_loads():
     b = FeatureVizSimulation(FeatureVizParams(target_class=4), seed=2)
     b.set_state(a.params, state)
     np.testing.assert_array_equal(b.snapshot().test_confusion, a.snapshot().test_confusion)
+
+
+def test_training_that_ends_at_chance_says_so():
+    from nnsim.engine.base import NOT_CONVERGED
+
+    params = FeatureVizParams(pretrained=False, maps1=2, maps2=3, optimizer="sgd", lr=0.01, epochs=1, batch_size=64)
+    sim = FeatureVizSimulation(params, seed=0)
+    sim.net.set_optimizer("sgd", lr=1e-12)  # (below the form's range: the weights stay where He put them)
+    sim.advance(10_000)
+    acc = sim._test_acc
+    assert acc <= 0.15, acc  # an untrained network guesses
+    assert sim.status == NOT_CONVERGED and "chance level" in sim.message and f"{100 * acc:.1f} %" in sim.message
+    good = FeatureVizSimulation(FeatureVizParams(pretrained=False, maps1=4, maps2=6, epochs=2, batch_size=64), seed=3)
+    good.advance(10_000)
+    assert good._test_acc > 0.3 and good.status == CONVERGED and "chance" not in good.message

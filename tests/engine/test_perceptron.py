@@ -386,3 +386,12 @@ def test_confusion_matrix_counts_every_sample():
     snap = sim.snapshot()
     M, _ = confusion_matrix(snap.labels, snap.outputs, snap.n_classes)
     assert M.sum() == len(snap.X) and np.trace(M) == int((~snap.misclassified).sum())
+
+
+def test_confusion_matrix_of_no_points_is_empty_not_an_error():
+    from nnsim.engine.perceptron import confusion_matrix
+
+    M, cols = confusion_matrix(np.empty(0, np.int64), np.empty((0, 1)), 2)
+    assert M.shape == (2, 2) and M.sum() == 0 and cols == ["0", "1"]
+    M, cols = confusion_matrix([], [], 3)
+    assert M.shape == (3, 4) and M.sum() == 0 and cols[-1] == "none/several"

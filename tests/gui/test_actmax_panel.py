@@ -233,3 +233,13 @@ def test_target_loss_pauses_training_after_the_epoch_that_reaches_it(panel, qtbo
     np.testing.assert_array_equal(panel.confusion.matrix(0), snap.test_confusion)
     assert panel.confusion.matrix(0).sum() == snap.n_test
     assert np.trace(snap.test_confusion) / snap.n_test == snap.epoch_test_acc[-1]
+
+
+def test_choosing_the_file_data_set_without_a_file_is_information(panel, qtbot):
+    before, snap = panel.params, panel.snapshot
+    box = panel.form.editor("dataset")
+    box.setCurrentIndex(box.findData("file"))
+    qtbot.wait(300)
+    assert panel.params == before and box.currentData() == before.dataset  # nothing changed
+    assert "No data file yet" in panel.banner.text() and panel.banner.property("kind") == "info"
+    assert "stopped with an error" not in panel.banner.text() and panel.snapshot is snap

@@ -257,3 +257,15 @@ def test_every_figure_has_an_export_action_in_its_menu(panel, qtbot, tmp_path):
         d._on_save()
         assert (tmp_path / "fig.csv").exists() and (tmp_path / "fig.params.json").exists()
         assert not d.isVisible()
+
+
+def test_your_own_points_with_none_yet_is_information_not_an_error(panel, qtbot):
+    from nnsim.engine.perceptron import NO_DATA
+
+    choose(panel, "dataset", "user", qtbot)
+    qtbot.waitUntil(lambda: panel.snapshot.X.shape[0] == 0, timeout=5000)
+    assert panel.banner.text() == NO_DATA and panel.banner.property("kind") == "info"
+    panel.runner.step(3)  # nothing to learn from: still drawn, still information
+    qtbot.wait(200)
+    assert "Could not draw" not in panel.banner.text() and panel.banner.property("kind") == "info"
+    assert panel.snapshot.step_count == 0
