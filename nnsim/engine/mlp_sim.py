@@ -118,6 +118,15 @@ class MLPSimulation(SimulationBase):
         rng = np.random.default_rng([self.seed, 0])
         return data2d.make(p.dataset, rng, p.n_points, p.noise, p.spread, p.classes)
 
+    def check_state(self, state: dict) -> None:
+        """As the base class; the gradient check's report (None until one is run) must be one."""
+        from nnsim.engine.state import StateError
+
+        super().check_state(state)
+        report = state.get("_gradcheck")
+        if report is not None and not isinstance(report, GradCheckReport):
+            raise StateError("state._gradcheck should be a gradient check's report or nothing")
+
     # ---- set-up --------------------------------------------------------------------------------
     def reset(self, seed: int) -> None:
         self.seed = int(seed)

@@ -163,9 +163,17 @@ class TSNESimulation(SimulationBase):
 
     params_class = TSNEParams
     kernel_modules = ("nnsim.engine.tsne",)
-    state_growing = ("kl_iters", "kl_values")
     #: the KL history grows with the run (see SimulationBase.check_state)
     state_growing = ("kl_iters", "kl_values")
+
+    def check_state(self, state: dict) -> None:
+        """As the base class; the KL history's iterations and values come in pairs."""
+        from nnsim.engine.state import StateError
+
+        super().check_state(state)
+        if "kl_iters" in state and len(state["kl_iters"]) != len(state.get("kl_values", ())):
+            raise StateError(f"state.kl_iters has {len(state['kl_iters'])} entries but state.kl_values "
+                             f"{len(state.get('kl_values', ()))}: they come in pairs")
 
     def __init__(self, params: TSNEParams | None = None, seed: int = 0):
         super().__init__(params, seed)
