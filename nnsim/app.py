@@ -269,31 +269,18 @@ class MainWindow(QMainWindow):
         """Open a .nnsim file in its panel; a bad file gets a message and nothing open is lost.
         A large file is read off the GUI thread (a progress dialog with Cancel); False when the
         file was refused at once."""
-        import os
-
-        try:
-            big = os.path.getsize(path) > BACKGROUND_BYTES
-        except OSError:
-            big = False
-        if not big:
-            try:
-                exp = _read_experiment(path)
-            except Exception as exc:  # noqa: BLE001 - ExperimentError, a panel name unknown…
-                self._experiment_refused(path, exc)
-                return False
-            return self._open_read_experiment(path, exp)
-        from nnsim.widgets.loader import Cancelled, load_in_background
+        from nnsim.widgets.loader import Cancelled, read_file
 
         def done(exp, error):
             if isinstance(error, Cancelled):
                 self.statusBar().showMessage(f"Opening {path} cancelled: nothing was changed", 8000)
-            elif error is not None:
+            elif error is not None:  # ExperimentError, a panel name unknown…
                 self._experiment_refused(path, error)
             else:
-                self._open_read_experiment(path, exp)
+                return self._open_read_experiment(path, exp)
+            return None
 
-        load_in_background(self, f"Reading {Path(path).name}…", lambda: _read_experiment(path), done)
-        return True
+        return read_file(self, path, _read_experiment, BACKGROUND_BYTES, done)
 
     def _experiment_refused(self, path, exc: BaseException) -> None:
         from nnsim.experiment import ExperimentError

@@ -404,24 +404,7 @@ class Panel(QWidget):
         from nnsim.engine.datafiles import DataFileError
         from nnsim.engine.state import quote
 
-        def refuse(exc: BaseException) -> None:
-            if not isinstance(exc, DataFileError):  # (a bug in a reader must not take the app down)
-                exc = DataFileError(f"{type(exc).__name__}: {quote(str(exc), 120)}", path=path)
-            self.show_file_error(path, exc)
-
-        try:
-            big = os.path.getsize(path) > DATA_BACKGROUND_BYTES
-        except OSError:
-            big = False
-        if not big:
-            try:
-                data = read(path)
-            except Exception as exc:  # noqa: BLE001
-                refuse(exc)
-                return False
-            use(data)
-            return True
-        from nnsim.widgets.loader import Cancelled, load_in_background
+        from nnsim.widgets.loader import Cancelled, read_file
 
         def done(data, error):
             if self._closed:
@@ -430,12 +413,13 @@ class Panel(QWidget):
                 self.show_message(f"Reading {html.escape(os.path.basename(str(path)))} was cancelled; "
                                   "nothing was changed.", "info")
             elif error is not None:
-                refuse(error)
+                if not isinstance(error, DataFileError):  # (a bug in a reader must not take the app down)
+                    error = DataFileError(f"{type(error).__name__}: {quote(str(error), 120)}", path=path)
+                self.show_file_error(path, error)
             else:
                 use(data)
 
-        load_in_background(self, f"Reading {os.path.basename(str(path))}…", lambda: read(path), done)
-        return True
+        return read_file(self, path, read, DATA_BACKGROUND_BYTES, done)
 
     def status_message(self, snap) -> tuple[str, str]:
         """Banner text and kind for a snapshot's status; panels may refine it."""

@@ -93,3 +93,27 @@ def load_in_background(parent: QWidget, title: str, fn: Callable[[], Any],
     parent._nnsim_load = job  # (kept alive until it finishes)
     return job
 
+
+def read_file(parent: QWidget, path, read: Callable[[Any], Any], background_bytes: int,
+              done: Callable[[Any, BaseException | None], Any]) -> bool:
+    """``read(path)`` at once when the file is at most ``background_bytes`` (``done`` is called
+    before this returns), else in a thread behind a progress dialog with Cancel
+    (:func:`load_in_background`; ``done`` follows in the GUI thread). Returns False when the file
+    was read at once and refused (``read`` raised), else what ``done`` returned (True for None)."""
+    import os
+
+    try:
+        big = os.path.getsize(path) > background_bytes
+    except OSError:
+        big = False
+    if big:
+        load_in_background(parent, f"Reading {os.path.basename(str(path))}…", lambda: read(path), done)
+        return True
+    try:
+        data = read(path)
+    except Exception as exc:  # noqa: BLE001 - handed to done(), which says what went wrong
+        done(None, exc)
+        return False
+    result = done(data, None)
+    return True if result is None else bool(result)
+
