@@ -86,6 +86,9 @@ GUI_SHARE = 0.7
 #: between kernel calls (and its snapshots) needs too; at 0.7 a heavy panel left the engine a third
 #: of its headless rate, at 0.2 it keeps most of it and the picture still moves several times a second
 FAST_GUI_SHARE = 0.2
+#: however slow the last frames were to draw (or to be acknowledged), a playing run shows a frame
+#: at least this often: at FAST_GUI_SHARE, one 2 s acknowledgement spaced the next frame 10 s away
+MAX_FRAME_INTERVAL = 1.0
 
 
 def screen_refresh_rate() -> float:
@@ -328,7 +331,7 @@ class _Worker(QObject):
         """Seconds between two frames: the fps cap, or more when the GUI is slow to draw them
         (as fast as possible and Step N: the engine comes first, FAST_GUI_SHARE)."""
         share = GUI_SHARE if self._speed > 0 and self._budget is None else FAST_GUI_SHARE
-        return max(self._min_interval, self._gui_cost / share)
+        return max(self._min_interval, min(MAX_FRAME_INTERVAL, self._gui_cost / share))
 
     # ---- internals
     def _set_playing(self, playing: bool):
